@@ -1,0 +1,1 @@
+"""Datasets: the built-in sample, standard sets, .npz files and image folders."""

@@ -1,0 +1,107 @@
+"""Batches for training and evaluation, identical across process counts.
+
+The order of an epoch is a permutation drawn from ``(seed, epoch)`` alone, so a resumed
+run sees the same batches as an unbroken one, and ``world_size`` processes together see
+the same global batches as one process: process ``rank`` takes its contiguous share of
+each global batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from latentforge.data.base import ImageSet
+
+Batch = dict[str, torch.Tensor]
+
+
+def epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
+    """The order of epoch ``epoch``: a function of the seed and the epoch number only."""
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.randperm(n, generator=generator)
+
+
+def batches_per_epoch(n: int, batch_size: int, drop_last: bool = True) -> int:
+    return n // batch_size if drop_last else -(-n // batch_size)
+
+
+def to_batch(images: torch.Tensor, labels: torch.Tensor | None, device: torch.device) -> Batch:
+    """uint8 images -> float in [0, 1] on ``device`` (converted after the copy: 4x less traffic)."""
+    images = images.to(device, non_blocking=True).float().div_(255.0)
+    batch: Batch = {"images": images}
+    if labels is not None:
+        batch["labels"] = labels.to(device, non_blocking=True)
+    return batch
+
+
+def _local_indices(
+    order: torch.Tensor, batch_index: int, batch_size: int, rank: int, world_size: int
+) -> torch.Tensor:
+    start = batch_index * batch_size
+    global_indices = order[start : start + batch_size]
+    share = -(-len(global_indices) // world_size)  # ceil: the last partial batch may be short
+    return global_indices[rank * share : (rank + 1) * share]
+
+
+class _BatchDataset(Dataset):
+    """Lets DataLoader workers read whole batches of a streamed (on-disk) image set."""
+
+    def __init__(self, image_set: ImageSet, index_lists: list[torch.Tensor]) -> None:
+        self.image_set = image_set
+        self.index_lists = index_lists
+
+    def __len__(self) -> int:
+        return len(self.index_lists)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        return self.image_set.take(self.index_lists[i])
+
+
+def _collate_one(items: list) -> tuple[torch.Tensor, torch.Tensor | None]:
+    return items[0]
+
+
+def iterate_batches(
+    image_set: ImageSet,
+    batch_size: int,
+    *,
+    device: torch.device | str = "cpu",
+    shuffle: bool = True,
+    seed: int = 0,
+    epoch: int = 0,
+    drop_last: bool = True,
+    rank: int = 0,
+    world_size: int = 1,
+    start_batch: int = 0,
+    num_workers: int = 2,
+) -> Iterator[Batch]:
+    """Yield this process's share of each global batch of one epoch, from ``start_batch`` on.
+
+    ``batch_size`` is the global batch; with ``world_size`` processes each gets
+    ``batch_size / world_size`` images (the caller checks divisibility).
+    """
+    device = torch.device(device)
+    n = len(image_set)
+    order = epoch_permutation(n, seed, epoch) if shuffle else torch.arange(n)
+    count = batches_per_epoch(n, batch_size, drop_last)
+    index_lists = [
+        _local_indices(order, b, batch_size, rank, world_size) for b in range(start_batch, count)
+    ]
+    if image_set.in_memory or num_workers == 0:
+        for indices in index_lists:
+            yield to_batch(*image_set.take(indices), device)
+        return
+    loader = DataLoader(
+        _BatchDataset(image_set, index_lists),
+        batch_size=1,
+        shuffle=False,
+        num_workers=num_workers,
+        collate_fn=_collate_one,
+        pin_memory=device.type == "cuda",
+        persistent_workers=False,
+    )
+    for images, labels in loader:
+        yield to_batch(images, labels, device)

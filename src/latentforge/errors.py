@@ -1,0 +1,28 @@
+"""Errors that reach users. Each message names the problem and the fix.
+
+The CLI turns any :class:`LatentforgeError` into a one-line message and exit status 2.
+"""
+
+
+class LatentforgeError(Exception):
+    """A problem with the user's input (options, files, data, shapes) that the user can fix."""
+
+
+class DataError(LatentforgeError):
+    """A dataset could not be found, read or interpreted."""
+
+
+class ConfigError(LatentforgeError):
+    """An option or configuration value is invalid."""
+
+
+class CheckpointError(LatentforgeError):
+    """A checkpoint or run directory is missing, incomplete or has been tampered with."""
+
+
+class ShapeError(LatentforgeError):
+    """A tensor or network does not have the shape the caller promised."""
+
+
+class TrainingDiverged(LatentforgeError):
+    """The loss became NaN or infinite; training stopped and the last good checkpoint is kept."""
