@@ -1,0 +1,16 @@
+"""Models: each registers its name in ``MODELS`` and has a dataclass config."""
+
+from latentforge.models.autoencoder import Autoencoder, AutoencoderConfig
+from latentforge.models.base import MODELS, GenerativeModel, ModelConfig, build_model
+from latentforge.models.vae import VAE, VAEConfig
+
+__all__ = [
+    "MODELS",
+    "VAE",
+    "Autoencoder",
+    "AutoencoderConfig",
+    "GenerativeModel",
+    "ModelConfig",
+    "VAEConfig",
+    "build_model",
+]

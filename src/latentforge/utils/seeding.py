@@ -22,3 +22,14 @@ def make_generator(seed: int | None, device: str | torch.device = "cpu") -> torc
     generator = torch.Generator(device=device)
     generator.manual_seed(seed)
     return generator
+
+
+def randn(
+    shape: tuple[int, ...],
+    generator: torch.Generator | None = None,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """Standard normal draws from ``generator`` (on its own device), placed on ``device``."""
+    source = generator.device if generator is not None else device
+    return torch.randn(shape, generator=generator, device=source, dtype=dtype).to(device)

@@ -1,0 +1,122 @@
+"""``latentforge sample | reconstruct | info``: use and inspect a trained run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from latentforge.data.batching import to_batch
+from latentforge.errors import ConfigError, ShapeError
+from latentforge.training.checkpoint import load_model, resolve_model_dir
+from latentforge.training.distributed import resolve_device
+from latentforge.training.logger import read_metrics
+from latentforge.training.run import RUN_CONFIG, DataConfig, RunConfig
+from latentforge.viz.grid import interleave_rows, save_grid
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    sample = verbs.add_parser("sample", help="draw new images from a trained model")
+    sample.add_argument("run", type=Path, help="run directory or saved model folder")
+    sample.add_argument("-n", type=int, default=64, help="number of images (default: 64)")
+    sample.add_argument("-o", "--output", type=Path, default=Path("samples.png"))
+    sample.add_argument("--nrow", type=int, default=8, help="images per row (default: 8)")
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--device", default="auto")
+    sample.set_defaults(handler=run_sample)
+
+    recon = verbs.add_parser("reconstruct", help="encode and decode images with a trained model")
+    recon.add_argument("run", type=Path, help="run directory or saved model folder")
+    recon.add_argument("--data", default=None, help="dataset (default: the run's own data)")
+    recon.add_argument("--data-dir", default=None)
+    recon.add_argument("--split", default="val", choices=("train", "val", "test"))
+    recon.add_argument("-n", type=int, default=32, help="number of images (default: 32)")
+    recon.add_argument("-o", "--output", type=Path, default=Path("reconstructions.png"))
+    recon.add_argument("--device", default="auto")
+    recon.set_defaults(handler=run_reconstruct)
+
+    info = verbs.add_parser("info", help="describe a run or saved model")
+    info.add_argument("run", type=Path, help="run directory or saved model folder")
+    info.add_argument("--json", action="store_true", help="print JSON")
+    info.set_defaults(handler=run_info)
+
+
+def _positive(value: int, flag: str) -> None:
+    if value < 1:
+        raise ConfigError(f"{flag} must be >= 1, got {value}")
+
+
+def run_sample(args: argparse.Namespace) -> int:
+    _positive(args.n, "-n")
+    _positive(args.nrow, "--nrow")
+    device = resolve_device(args.device)
+    model = load_model(args.run, device)
+    generator = torch.Generator(device=device).manual_seed(args.seed)
+    images = model.sample(args.n, generator=generator)
+    save_grid(images, args.output, nrow=args.nrow)
+    print(f"wrote {args.n} samples to {args.output}")
+    return 0
+
+
+def run_reconstruct(args: argparse.Namespace) -> int:
+    _positive(args.n, "-n")
+    device = resolve_device(args.device)
+    model = load_model(args.run, device)
+    if not hasattr(model, "reconstruct"):
+        raise ConfigError(f"a {model.model_type} model cannot reconstruct images; use an ae or vae run")
+    data_config = _data_config(args.run)
+    spec = args.data or data_config.spec
+    data = DataConfig(
+        spec=spec, data_dir=args.data_dir or data_config.data_dir,
+        image_size=tuple(model.config.image_size), channels=model.config.in_channels,
+        val_fraction=data_config.val_fraction,
+    ).load(seed=_run_seed(args.run))
+    images_set = data.split(args.split)
+    if images_set.shape != (model.config.in_channels, *model.config.image_size):
+        raise ShapeError(f"data images are {images_set.shape}, the model expects "
+                         f"{(model.config.in_channels, *model.config.image_size)}")
+    n = min(args.n, len(images_set))
+    batch = to_batch(*images_set.take(torch.arange(n)), device)
+    recon = model.reconstruct(batch["images"])
+    save_grid(interleave_rows(batch["images"], recon, per_row=8), args.output, nrow=min(8, n))
+    print(f"wrote {n} originals (odd rows) and reconstructions (even rows) to {args.output}")
+    return 0
+
+
+def _data_config(path: Path) -> DataConfig:
+    if (path / RUN_CONFIG).is_file() and (path / "checkpoints").is_dir():
+        return RunConfig.read(path).data
+    return DataConfig()
+
+
+def _run_seed(path: Path) -> int:
+    if (path / RUN_CONFIG).is_file() and (path / "checkpoints").is_dir():
+        return RunConfig.read(path).train.seed
+    return 0
+
+
+def run_info(args: argparse.Namespace) -> int:
+    model_dir = resolve_model_dir(args.run)
+    model = load_model(args.run)
+    info = {
+        "path": str(args.run),
+        "checkpoint": str(model_dir),
+        "model_type": model.model_type,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "config": model.config.to_dict(),
+    }
+    records = read_metrics(args.run)
+    epochs = [r for r in records if any(k.startswith("val/") for k in r)]
+    if records:
+        info["step"] = records[-1].get("step")
+        info["epoch"] = records[-1].get("epoch")
+    if epochs:
+        info["latest_validation"] = {k: v for k, v in epochs[-1].items() if k.startswith("val/")}
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        for key, value in info.items():
+            print(f"{key}: {json.dumps(value) if isinstance(value, dict) else value}")
+    return 0

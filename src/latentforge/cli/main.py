@@ -1,0 +1,42 @@
+"""The command-line entry point: builds the verbs and turns user errors into exit status 2."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from latentforge import __version__
+from latentforge.cli import inspect_run, train
+from latentforge.cli.options import Parser
+from latentforge.errors import LatentforgeError
+
+# Each verb module has ``register(subparsers)``; a new verb is a new module in this list.
+VERB_MODULES = (train, inspect_run)
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="latentforge",
+        description="Deep generative models: train, sample, reconstruct, inspect.",
+    )
+    parser.add_argument("--version", action="version", version=f"latentforge {__version__}")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
+    verbs.required = True
+    for module in VERB_MODULES:
+        module.register(verbs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except LatentforgeError as err:
+        print(f"latentforge {args.verb}: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"latentforge {args.verb}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"latentforge {args.verb}: interrupted", file=sys.stderr)
+        return 130

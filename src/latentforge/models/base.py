@@ -1,0 +1,204 @@
+"""The model contract: a config dataclass, ``save_pretrained`` / ``from_pretrained``,
+training phases for the engine, and ``sample`` everywhere.
+
+A saved model is a folder with ``config.json`` (model type, config, weights checksum)
+and ``model.safetensors``; those two files alone rebuild it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import Tensor, nn
+
+from latentforge.config import Config
+from latentforge.errors import CheckpointError, ConfigError
+from latentforge.registry import Registry
+from latentforge.utils.files import atomic_write, atomic_write_json
+
+if TYPE_CHECKING:
+    from latentforge.training.config import TrainConfig
+    from latentforge.training.phases import Batch, Phase
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+
+MODELS: Registry[type[GenerativeModel]] = Registry("model")
+
+
+@dataclasses.dataclass
+class ModelConfig(Config):
+    """Fields every model has: the image shape it works on."""
+
+    in_channels: int = 1
+    image_size: tuple[int, int] = (28, 28)
+
+    def __post_init__(self) -> None:
+        if self.in_channels < 1:
+            raise ConfigError(f"in_channels must be >= 1, got {self.in_channels}")
+        if len(self.image_size) != 2 or min(self.image_size) < 1:
+            raise ConfigError(f"image_size must be two positive ints, got {self.image_size}")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_weights(path: Path, state: dict[str, Tensor]) -> str:
+    """Write ``state`` as safetensors atomically; return the file's sha256."""
+    tensors = {key: value.detach().cpu().clone().contiguous() for key, value in state.items()}
+    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata={"format": "pt"}))
+    return file_sha256(path)
+
+
+def load_weights(path: Path, expected_sha256: str | None = None) -> dict[str, Tensor]:
+    """Read a safetensors file, checking its checksum when one was recorded."""
+    if not path.is_file():
+        raise CheckpointError(f"missing weights file {path}; the checkpoint is incomplete")
+    if expected_sha256 is not None and file_sha256(path) != expected_sha256:
+        raise CheckpointError(
+            f"{path} does not match the checksum recorded beside it: the file was modified or "
+            "is corrupt; restore it or retrain"
+        )
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as err:
+        raise CheckpointError(f"cannot read weights {path}: {err}; the file is corrupt") from None
+
+
+def read_json(path: Path, what: str = "file") -> Any:
+    if not path.is_file():
+        raise CheckpointError(f"missing {what} {path}")
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{path} is not valid JSON ({err}); the {what} is corrupt") from None
+
+
+class GenerativeModel(nn.Module):
+    """Base of every latentforge model.
+
+    Subclasses set ``model_type`` (the registry name) and ``config_class``, register with
+    ``@MODELS.register(name)``, and implement ``training_phases`` and ``sample``.
+    """
+
+    model_type: ClassVar[str] = ""
+    config_class: ClassVar[type[ModelConfig]] = ModelConfig
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        if not isinstance(config, self.config_class):
+            raise ConfigError(
+                f"{type(self).__name__} needs a {self.config_class.__name__}, "
+                f"got {type(config).__name__}"
+            )
+        self.config = config
+
+    # --- the generative interface -------------------------------------------------------
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """``n`` new images ``(n, C, H, W)`` in [0, 1]."""
+        raise NotImplementedError
+
+    @property
+    def device(self) -> torch.device:
+        param = next(self.parameters(), None)
+        return param.device if param is not None else torch.device("cpu")
+
+    # --- what the training engine asks of a model ---------------------------------------
+    def training_phases(self, train: TrainConfig) -> list[Phase]:
+        raise NotImplementedError
+
+    def evaluation_losses(self, batch: Batch) -> dict[str, Tensor]:
+        """Per-batch mean validation values (``{"loss": ...}``); empty if none apply."""
+        return {}
+
+    def visualize(self, batch: Batch, generator: torch.Generator) -> dict[str, Tensor]:
+        """Images to show each epoch, by name: ``{"samples": (N, C, H, W) in [0, 1]}``."""
+        return {"samples": self.sample(64, generator=generator)}
+
+    def after_epoch(self, train_batches: Callable[[], Iterator[Batch]]) -> None:  # noqa: B027
+        """Called once per epoch after training, with an iterator factory over train data."""
+
+    def ema_module(self) -> nn.Module:
+        """The part whose weights an exponential moving average tracks (a GAN's generator)."""
+        return self
+
+    # --- saving and loading -------------------------------------------------------------
+    def save_pretrained(self, directory: str | Path, state: dict[str, Tensor] | None = None) -> Path:
+        """Write ``config.json`` and ``model.safetensors`` into ``directory``."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        digest = save_weights(directory / WEIGHTS_NAME, state or self.state_dict())
+        atomic_write_json(
+            directory / CONFIG_NAME,
+            {
+                "model_type": self.model_type,
+                "config": self.config.to_dict(),
+                "weights_sha256": digest,
+                "format": "latentforge-1",
+            },
+        )
+        return directory
+
+    @classmethod
+    def from_pretrained(
+        cls, directory: str | Path, map_location: str | torch.device = "cpu", **modules: nn.Module
+    ) -> GenerativeModel:
+        """Rebuild a model from ``config.json`` + ``model.safetensors`` in ``directory``.
+
+        Called on :class:`GenerativeModel` it picks the class from the saved model type.
+        Models built with custom sub-networks need the same modules passed again.
+        """
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise CheckpointError(f"no saved model at {directory}: the folder does not exist")
+        meta = read_json(directory / CONFIG_NAME, "model config")
+        if not isinstance(meta, dict) or "model_type" not in meta or "config" not in meta:
+            raise CheckpointError(
+                f"{directory / CONFIG_NAME} is not a latentforge model config "
+                "(needs 'model_type' and 'config')"
+            )
+        model_cls = MODELS.get(meta["model_type"]) if meta["model_type"] in MODELS else None
+        if model_cls is None:
+            raise CheckpointError(
+                f"{directory / CONFIG_NAME} names unknown model type {meta['model_type']!r}; "
+                f"known: {', '.join(MODELS.names())}"
+            )
+        if cls is not GenerativeModel and not issubclass(model_cls, cls):
+            raise CheckpointError(
+                f"{directory} holds a {meta['model_type']!r} model, not a {cls.__name__}"
+            )
+        try:
+            config = model_cls.config_class.from_dict(meta["config"], source=str(directory))
+        except ConfigError as err:
+            raise CheckpointError(str(err)) from None
+        state = load_weights(directory / WEIGHTS_NAME, meta.get("weights_sha256"))
+        model = model_cls(config, **modules)
+        try:
+            model.load_state_dict(state, strict=True)
+        except RuntimeError as err:
+            summary = str(err).splitlines()[0]
+            raise CheckpointError(
+                f"weights in {directory / WEIGHTS_NAME} do not fit the config ({summary})"
+            ) from None
+        return model.to(map_location)
+
+
+def build_model(model_type: str, config: ModelConfig | dict[str, Any], **modules: nn.Module) -> GenerativeModel:
+    """Construct a registered model from its name and config (or a dict of config values)."""
+    model_cls = MODELS.get(model_type)
+    if isinstance(config, dict):
+        config = model_cls.config_class.from_dict(config)
+    return model_cls(config, **modules)

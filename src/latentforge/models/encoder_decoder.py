@@ -1,0 +1,148 @@
+"""What autoencoders share: building (or checking) an encoder and a decoder, decoding to
+[0, 1], reconstruction and the per-epoch image grids."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+from torch import Tensor, nn
+
+from latentforge.config import require
+from latentforge.errors import ShapeError
+from latentforge.losses.reconstruction import RECONSTRUCTION_LOSSES
+from latentforge.models.base import GenerativeModel, ModelConfig
+from latentforge.nn.conv_nets import ConvDecoder, ConvEncoder, probe_output_shape
+from latentforge.nn.layers import ACTIVATIONS, NORMS
+from latentforge.nn.upsample import UPSAMPLE_MODES
+from latentforge.training.phases import Batch, LossOutput, OptimizerSpec, Phase
+from latentforge.viz.grid import interleave_rows
+
+
+@dataclasses.dataclass
+class EncoderDecoderConfig(ModelConfig):
+    """Shape of the default convolutional encoder and decoder."""
+
+    latent_dim: int = 16
+    hidden_channels: tuple[int, ...] = (32, 64, 128)
+    upsample: str = "transposed"
+    norm: str = "none"
+    activation: str = "leaky_relu"
+    reconstruction: str = "mse"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(self.latent_dim >= 1, f"--latent-dim must be >= 1, got {self.latent_dim}")
+        require(
+            len(self.hidden_channels) >= 1 and min(self.hidden_channels) >= 1,
+            f"--hidden-channels must be positive ints, got {self.hidden_channels}",
+        )
+        require(
+            self.upsample in UPSAMPLE_MODES,
+            f"--upsample must be one of {', '.join(UPSAMPLE_MODES)}, got {self.upsample!r}",
+        )
+        require(self.norm in NORMS, f"--norm must be one of {', '.join(NORMS)}, got {self.norm!r}")
+        require(
+            self.activation in ACTIVATIONS,
+            f"--activation must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}",
+        )
+        require(
+            self.reconstruction in RECONSTRUCTION_LOSSES,
+            f"--reconstruction must be one of {', '.join(RECONSTRUCTION_LOSSES)}, "
+            f"got {self.reconstruction!r}",
+        )
+
+
+class EncoderDecoderModel(GenerativeModel):
+    """An encoder to ``encoder_outputs`` features and a decoder from ``latent_dim`` back.
+
+    Any ``nn.Module`` may stand in for either network; its shapes are checked here.
+    """
+
+    config: EncoderDecoderConfig
+
+    def __init__(
+        self,
+        config: EncoderDecoderConfig,
+        encoder: nn.Module | None = None,
+        decoder: nn.Module | None = None,
+    ) -> None:
+        super().__init__(config)
+        c = config
+        image_shape = (c.in_channels, *c.image_size)
+        self.encoder = encoder or ConvEncoder(
+            c.in_channels, c.image_size, self.encoder_outputs, c.hidden_channels, c.norm, c.activation
+        )
+        self.decoder = decoder or ConvDecoder(
+            c.latent_dim, c.in_channels, c.image_size, c.hidden_channels, c.upsample, c.norm,
+            c.activation,
+        )
+        _expect_shape(self.encoder, "encoder", image_shape, (self.encoder_outputs,))
+        _expect_shape(self.decoder, "decoder", (c.latent_dim,), image_shape)
+        self.reconstruction_loss = RECONSTRUCTION_LOSSES.get(c.reconstruction)
+
+    @property
+    def encoder_outputs(self) -> int:
+        return self.config.latent_dim
+
+    def encoder_features(self, images: Tensor) -> Tensor:
+        """The raw encoder output for images in [0, 1] (mapped to [-1, 1] inside)."""
+        return self.encoder(images * 2.0 - 1.0)
+
+    def decode_logits(self, z: Tensor) -> Tensor:
+        return self.decoder(z)
+
+    def decode(self, z: Tensor) -> Tensor:
+        """Latent codes ``(N, latent_dim)`` -> images ``(N, C, H, W)`` in [0, 1]."""
+        return torch.sigmoid(self.decode_logits(z))
+
+    def encode(self, images: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def reconstruct(self, images: Tensor) -> Tensor:
+        """Decode the code of each image (the VAE uses the posterior mean)."""
+        return self.decode(self.encode(images))
+
+    def loss(self, images: Tensor) -> LossOutput:
+        raise NotImplementedError
+
+    def training_phases(self, train) -> list[Phase]:
+        return [
+            Phase(
+                name=self.model_type,
+                parameters=list(self.parameters()),
+                optimizer=OptimizerSpec("adam", lr=train.lr),
+                loss=lambda batch: self.loss(batch["images"]),
+            )
+        ]
+
+    def evaluation_losses(self, batch: Batch) -> dict[str, Tensor]:
+        out = self.loss(batch["images"])
+        values = {"loss": out.loss.detach()}
+        values.update({k: torch.as_tensor(v) for k, v in out.logs.items()})
+        return values
+
+    @torch.no_grad()
+    def visualize(self, batch: Batch, generator: torch.Generator) -> dict[str, Tensor]:
+        originals = batch["images"][:32]
+        return {
+            "samples": self.sample(64, generator=generator),
+            "reconstructions": interleave_rows(originals, self.reconstruct(originals), per_row=8),
+        }
+
+
+def _expect_shape(
+    module: nn.Module, name: str, input_shape: tuple[int, ...], expected: tuple[int, ...]
+) -> None:
+    try:
+        got = probe_output_shape(module, input_shape)
+    except Exception as err:  # noqa: BLE001 - any failure of a user module is a shape problem
+        raise ShapeError(
+            f"the {name} fails on input of shape (N, {', '.join(map(str, input_shape))}): {err}"
+        ) from None
+    if got != expected:
+        raise ShapeError(
+            f"the {name} maps (N, {', '.join(map(str, input_shape))}) to "
+            f"(N, {', '.join(map(str, got))}); it must give (N, {', '.join(map(str, expected))})"
+        )

@@ -1,0 +1,68 @@
+"""Variational autoencoder (Kingma & Welling 2014, https://arxiv.org/abs/1312.6114).
+
+The encoder gives a Gaussian q(z|x) = N(mu, diag(exp(logvar))) per image; the decoder
+gets z = mu + sigma * eps. The loss is the negative ELBO with a weight on the KL term
+(beta-VAE, Higgins et al. 2017, https://openreview.net/forum?id=Sy2fzU9gl):
+
+    loss = E_q[-log p(x|z)] + beta * KL(q(z|x) || N(0, I)),
+
+the reconstruction term summed over pixels (Bernoulli: BCE; Gaussian: MSE / 2 up to a
+constant) and everything averaged over the batch; the KL term in closed form.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+from torch import Tensor
+
+from latentforge.config import require
+from latentforge.losses.divergence import kl_standard_normal
+from latentforge.models.base import MODELS
+from latentforge.models.encoder_decoder import EncoderDecoderConfig, EncoderDecoderModel
+from latentforge.nn.gaussian import reparameterize, split_mean_logvar
+from latentforge.utils.seeding import randn
+from latentforge.training.phases import LossOutput
+
+
+@dataclasses.dataclass
+class VAEConfig(EncoderDecoderConfig):
+    reconstruction: str = "bce"
+    beta: float = 1.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(self.beta >= 0, f"--beta must be >= 0, got {self.beta}")
+
+
+@MODELS.register("vae")
+class VAE(EncoderDecoderModel):
+    model_type = "vae"
+    config_class = VAEConfig
+    config: VAEConfig
+
+    @property
+    def encoder_outputs(self) -> int:
+        return 2 * self.config.latent_dim
+
+    def encode_distribution(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        """Mean and log-variance of q(z|x), each ``(N, latent_dim)``."""
+        return split_mean_logvar(self.encoder_features(images))
+
+    def encode(self, images: Tensor) -> Tensor:
+        """The posterior mean: the code a VAE gives an image without sampling."""
+        return self.encode_distribution(images)[0]
+
+    def loss(self, images: Tensor) -> LossOutput:
+        mu, logvar = self.encode_distribution(images)
+        z = reparameterize(mu, logvar)
+        recon = self.reconstruction_loss(self.decode_logits(z), images)
+        kl = kl_standard_normal(mu, logvar).mean()
+        loss = recon + self.config.beta * kl
+        return LossOutput(loss, {"recon": recon.detach(), "kl": kl.detach()})
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        z = randn((n, self.config.latent_dim), generator, self.device)
+        return self.decode(z)

@@ -1,0 +1,44 @@
+"""Convolution blocks: conv -> norm -> activation, and stride-2 downsampling."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from latentforge.nn.layers import activation_layer, norm_layer
+
+
+class ConvBlock(nn.Sequential):
+    """``Conv2d -> norm -> activation``. The conv has no bias when a norm follows it."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int = 3,
+        stride: int = 1,
+        padding: int | None = None,
+        norm: str = "none",
+        activation: str = "leaky_relu",
+    ) -> None:
+        padding = kernel_size // 2 if padding is None else padding
+        super().__init__(
+            nn.Conv2d(
+                in_channels, out_channels, kernel_size, stride, padding, bias=norm == "none"
+            ),
+            norm_layer(norm, out_channels),
+            activation_layer(activation),
+        )
+
+
+def halved(size: int) -> int:
+    """Spatial size after a 3x3, stride-2, padding-1 convolution: ceil(size / 2)."""
+    return (size + 1) // 2
+
+
+def downsampled_sizes(size: tuple[int, int], steps: int) -> list[tuple[int, int]]:
+    """``[size, size/2, size/4, ...]`` (rounded up), ``steps + 1`` entries."""
+    sizes = [tuple(size)]
+    for _ in range(steps):
+        h, w = sizes[-1]
+        sizes.append((halved(h), halved(w)))
+    return sizes  # type: ignore[return-value]

@@ -1,0 +1,253 @@
+"""The one training engine. A model states its optimisation as phases; the engine owns
+devices, precision, processes, clipping, EMA, logging, image grids, checkpoints and resume.
+
+Adding a model never means editing this file.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm import tqdm
+
+from latentforge.data.base import DataBundle
+from latentforge.data.batching import batches_per_epoch, iterate_batches, to_batch
+from latentforge.errors import ConfigError
+from latentforge.models.base import GenerativeModel
+from latentforge.training import rng
+from latentforge.training.checkpoint import load_checkpoint_state, save_checkpoint
+from latentforge.training.config import TrainConfig
+from latentforge.training.distributed import DistContext, barrier, broadcast_module
+from latentforge.training.ema import EMA
+from latentforge.training.evaluation import evaluate_losses
+from latentforge.training.logger import RunLogger
+from latentforge.training.phase_runner import PhaseRunner, freeze_all_but
+from latentforge.training.phases import build_optimizer
+from latentforge.training.precision import grad_scaler
+from latentforge.training.schedule import lr_factor
+from latentforge.viz.grid import make_grid, save_image
+
+GRID_SEED = 1234
+
+
+@dataclass
+class Progress:
+    """Where training stands; a checkpoint stores it and resume continues from it."""
+
+    epoch: int = 0  # the epoch in progress (0-based)
+    batch_in_epoch: int = 0  # batches of that epoch already used
+    step: int = 0  # training cycles done (one cycle runs every phase once)
+    images_seen: int = 0
+
+
+class Trainer:
+    def __init__(
+        self,
+        model: GenerativeModel,
+        data: DataBundle,
+        train: TrainConfig,
+        run_dir: str | Path,
+        ctx: DistContext,
+        on_epoch_end: Any = None,
+    ) -> None:
+        if train.batch_size % ctx.world_size:
+            raise ConfigError(
+                f"--batch-size {train.batch_size} (the global batch) must be divisible by the "
+                f"{ctx.world_size} processes"
+            )
+        self.model, self.data, self.cfg, self.ctx = model.to(ctx.device), data, train, ctx
+        self.run_dir = Path(run_dir)
+        self.on_epoch_end = on_epoch_end
+        broadcast_module(self.model, ctx)
+        self.phases = model.training_phases(train)
+        scaler = grad_scaler(train.precision, ctx.device)
+        self.runners = [
+            PhaseRunner(
+                phase, build_optimizer(phase.parameters, phase.optimizer), scaler,
+                train.precision, ctx.device, ctx.world_size, train.grad_clip,
+            )
+            for phase in self.phases
+        ]
+        self.scaler = scaler
+        self.all_params = list(model.parameters())
+        self.ema = EMA(model.ema_module(), train.ema_decay) if train.ema_decay else None
+        self.progress = Progress()
+        self.logger = RunLogger(self.run_dir, train.tensorboard, enabled=ctx.is_main)
+        self.batches_per_epoch = batches_per_epoch(len(data.train), train.batch_size)
+        if self.batches_per_epoch == 0:
+            raise ConfigError(
+                f"--batch-size {train.batch_size} is larger than the {len(data.train)} training "
+                "images; lower it"
+            )
+        data_steps = sum(p.steps_at(0) for p in self.phases if p.uses_data) or 1
+        self.total_steps = train.max_steps or train.epochs * max(1, self.batches_per_epoch // data_steps)
+
+    # --- state -------------------------------------------------------------------------
+    def training_state(self) -> dict[str, Any]:
+        return {
+            "progress": vars(self.progress).copy(),
+            "optimizers": [r.optimizer.state_dict() for r in self.runners],
+            "scaler": self.scaler.state_dict(),
+            "ema": self.ema.state_dict() if self.ema else None,
+            "rng": rng.gather_states(self.ctx),
+        }
+
+    def save(self) -> None:
+        if self.ctx.is_main:
+            inference = None
+            if self.ema is not None:
+                inference = self.model.state_dict()
+                prefix = _module_prefix(self.model, self.model.ema_module())
+                inference.update({prefix + k: v for k, v in self.ema.state_dict().items()})
+            save_checkpoint(
+                self.run_dir, self.model, self.progress.step, self.training_state(), inference,
+                self.cfg.keep_checkpoints,
+            )
+        barrier(self.ctx)
+
+    def resume_from(self, checkpoint: Path) -> None:
+        weights, state = load_checkpoint_state(checkpoint)
+        self.model.load_state_dict(weights)
+        for runner, opt_state in zip(self.runners, state["optimizers"]):
+            runner.optimizer.load_state_dict(opt_state)
+        self.scaler.load_state_dict(state["scaler"])
+        if self.ema is not None and state.get("ema"):
+            self.ema.load_state_dict(state["ema"])
+        self.progress = Progress(**state["progress"])
+        rng.restore_states(state["rng"], self.ctx)
+        self.logger.truncate_after(self.progress.step)
+
+    # --- the loop ----------------------------------------------------------------------
+    def fit(self) -> Progress:
+        try:
+            while self.progress.epoch < self.cfg.epochs:
+                if self._train_epoch():
+                    self.save()
+                    break
+                self._end_epoch()
+        finally:
+            self.logger.close()
+        return self.progress
+
+    def _train_epoch(self) -> bool:
+        """Train the rest of the current epoch. True when ``max_steps`` stopped it."""
+        p, cfg, ctx = self.progress, self.cfg, self.ctx
+        self.model.train()
+        batches = iterate_batches(
+            self.data.train, cfg.batch_size, device=ctx.device, seed=cfg.seed, epoch=p.epoch,
+            rank=ctx.rank, world_size=ctx.world_size, start_batch=p.batch_in_epoch,
+            num_workers=cfg.num_workers,
+        )
+        bar = tqdm(
+            total=self.batches_per_epoch, initial=p.batch_in_epoch, unit="batch", leave=False,
+            desc=f"epoch {p.epoch + 1}/{cfg.epochs}", disable=not (cfg.progress and ctx.is_main),
+        )
+        window = _Window()
+        batch = None
+        try:
+            while True:
+                for runner in self.runners:
+                    if len(self.runners) > 1:
+                        freeze_all_but(runner.phase.parameters, self.all_params)
+                    runner.set_lr_factor(lr_factor(cfg.lr_schedule, p.step, self.total_steps, cfg.warmup_steps))
+                    for _ in range(runner.phase.steps_at(p.step)):
+                        if runner.phase.uses_data or batch is None:
+                            batch = next(batches)
+                            p.batch_in_epoch += 1
+                            p.images_seen += cfg.batch_size
+                            window.images += cfg.batch_size
+                            bar.update(1)
+                        out = runner.step(batch, p.step)
+                        window.add(runner.phase.name, out)
+                p.step += 1
+                if self.ema is not None:
+                    self.ema.update(self.model.ema_module())
+                if p.step % cfg.log_every == 0:
+                    record = window.flush(p)
+                    self.logger.log(record)
+                    bar.set_postfix({k.split("/")[-1]: f"{v:.4g}" for k, v in record.items() if k.endswith("loss") or k == "images_per_s"}, refresh=False)
+                if cfg.checkpoint_every and p.step % cfg.checkpoint_every == 0:
+                    self.save()
+                if cfg.max_steps and p.step >= cfg.max_steps:
+                    return True
+        except StopIteration:
+            return False
+        finally:
+            bar.close()
+
+    def _end_epoch(self) -> None:
+        p, cfg, ctx = self.progress, self.cfg, self.ctx
+        start = time.perf_counter()
+        train_set = self.data.train
+        self.model.after_epoch(
+            lambda: iterate_batches(train_set, cfg.batch_size, device=ctx.device, shuffle=False,
+                                    drop_last=False, num_workers=cfg.num_workers)
+        )
+        record: dict[str, Any] = {"step": p.step, "epoch": p.epoch + 1, "images_seen": p.images_seen}
+        if self.data.val is not None:
+            values = evaluate_losses(self.model, self.data.val, cfg.batch_size, ctx, cfg.num_workers)
+            record.update({f"val/{k}": v for k, v in values.items()})
+        p.epoch += 1
+        p.batch_in_epoch = 0
+        if ctx.is_main:
+            self._write_grids(p.epoch, p.step)
+            record["epoch_end_s"] = time.perf_counter() - start
+            self.logger.log(record)
+        self.save()
+        if ctx.is_main and self.on_epoch_end is not None:
+            self.on_epoch_end(self)
+
+    @torch.no_grad()
+    def _write_grids(self, epoch: int, step: int) -> None:
+        self.model.eval()
+        shown = self.data.val if self.data.val is not None else self.data.train
+        batch = to_batch(*shown.take(torch.arange(min(len(shown), 64))), self.ctx.device)
+        generator = torch.Generator(device=self.ctx.device).manual_seed(GRID_SEED)
+        with rng.isolated(self.ctx.device):
+            images = self.model.visualize(batch, generator)
+        for name, tensor in images.items():
+            grid = make_grid(tensor, nrow=8)
+            save_image(grid, self.run_dir / "images" / name / f"epoch-{epoch:04d}.png")
+            self.logger.log_image(name, grid, step)
+        self.model.train()
+
+
+class _Window:
+    """Sums of logged values between two log lines."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.sums: dict[str, float] = {}
+        self.counts: dict[str, int] = {}
+        self.images = 0
+        self.start = time.perf_counter()
+
+    def add(self, phase: str, out) -> None:
+        values = {"loss": out.loss.detach(), **out.logs}
+        for key, value in values.items():
+            name = f"{phase}/{key}"
+            self.sums[name] = self.sums.get(name, 0.0) + float(value)
+            self.counts[name] = self.counts.get(name, 0) + 1
+
+    def flush(self, progress: Progress) -> dict[str, Any]:
+        elapsed = max(time.perf_counter() - self.start, 1e-9)
+        record: dict[str, Any] = {"step": progress.step, "epoch": progress.epoch + 1}
+        record.update({f"train/{k}": self.sums[k] / self.counts[k] for k in self.sums})
+        record["images_per_s"] = self.images / elapsed
+        self.reset()
+        return record
+
+
+def _module_prefix(root: torch.nn.Module, sub: torch.nn.Module) -> str:
+    if sub is root:
+        return ""
+    for name, module in root.named_modules():
+        if module is sub:
+            return name + "."
+    raise ValueError("ema_module() must return the model or one of its sub-modules")

@@ -1,0 +1,68 @@
+"""One optimiser step of one phase: forward under autocast, finite check, backward,
+gradient averaging across processes, clipping, step."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from latentforge.errors import TrainingDiverged
+from latentforge.training.distributed import average_gradients
+from latentforge.training.phases import Batch, LossOutput, Phase
+from latentforge.training.precision import autocast
+
+
+class PhaseRunner:
+    """Owns a phase's optimiser and runs its steps."""
+
+    def __init__(
+        self,
+        phase: Phase,
+        optimizer: torch.optim.Optimizer,
+        scaler: torch.amp.GradScaler,
+        precision: str,
+        device: torch.device,
+        world_size: int,
+        grad_clip: float | None,
+    ) -> None:
+        self.phase = phase
+        self.optimizer = optimizer
+        self.scaler = scaler
+        self.precision = precision
+        self.device = device
+        self.world_size = world_size
+        self.grad_clip = grad_clip
+        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
+
+    def set_lr_factor(self, factor: float) -> None:
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
+            group["lr"] = base * factor
+
+    def step(self, batch: Batch, step: int) -> LossOutput:
+        phase = self.phase
+        with autocast(self.precision, self.device):
+            out = phase.loss(batch)
+        if not torch.isfinite(out.loss.detach()).item():
+            raise TrainingDiverged(
+                f"the {phase.name} loss became {out.loss.item()} at step {step}; training "
+                "stopped and the last checkpoint is intact. Try a lower --lr, --grad-clip 1.0 "
+                "or --precision fp32"
+            )
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(out.loss).backward()
+        average_gradients(phase.parameters, self.world_size)
+        if self.grad_clip is not None:
+            self.scaler.unscale_(self.optimizer)
+            nn.utils.clip_grad_norm_(phase.parameters, self.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        if phase.after_step is not None:
+            phase.after_step()
+        return out
+
+
+def freeze_all_but(parameters: list[nn.Parameter], everything: list[nn.Parameter]) -> None:
+    """Let gradients flow only into ``parameters`` (the other phases' weights are frozen)."""
+    active = {id(p) for p in parameters}
+    for p in everything:
+        p.requires_grad_(id(p) in active)

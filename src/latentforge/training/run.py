@@ -1,0 +1,154 @@
+"""Start, or resume, a training run in a run directory.
+
+    RUN/config.json      the resolved options: model type and config, data, training
+    RUN/metrics.jsonl    one JSON record per log interval and per epoch
+    RUN/tensorboard/     TensorBoard events
+    RUN/images/NAME/     a grid per epoch (samples, reconstructions, ...)
+    RUN/checkpoints/     see ``latentforge.training.checkpoint``
+    RUN/report.html      everything above on one page, readable from disk
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from pathlib import Path
+from typing import Any
+
+from latentforge import __version__
+from latentforge.config import Config, require
+from latentforge.data import load_data
+from latentforge.errors import CheckpointError, ConfigError
+from latentforge.models.base import MODELS, GenerativeModel, read_json
+from latentforge.training.checkpoint import CHECKPOINTS, latest_checkpoint
+from latentforge.training.config import TrainConfig
+from latentforge.training.distributed import DistContext, setup, teardown
+from latentforge.training.engine import Trainer
+from latentforge.utils.files import atomic_write_json
+from latentforge.utils.seeding import seed_everything
+from latentforge.viz.report import write_report
+
+RUN_CONFIG = "config.json"
+# Options a resumed run may change; everything else is taken from the run's config.json.
+RESUME_OVERRIDES = ("epochs", "max_steps", "device", "progress", "num_workers", "tensorboard")
+
+
+@dataclasses.dataclass
+class DataConfig(Config):
+    spec: str = "sample"
+    data_dir: str | None = None
+    image_size: tuple[int, int] | None = None
+    channels: int | None = None
+    val_fraction: float = 0.1
+    download: bool = True
+
+    def __post_init__(self) -> None:
+        require(
+            0.0 <= self.val_fraction < 1.0,
+            f"--val-fraction must be in [0, 1), got {self.val_fraction}",
+        )
+
+    def load(self, seed: int):
+        return load_data(
+            self.spec, data_dir=self.data_dir, image_size=self.image_size, channels=self.channels,
+            download=self.download, val_fraction=self.val_fraction, seed=seed,
+        )
+
+
+@dataclasses.dataclass
+class RunConfig:
+    model_type: str
+    model: dict[str, Any]
+    data: DataConfig
+    train: TrainConfig
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "latentforge_version": __version__,
+            "model_type": self.model_type,
+            "model": self.model,
+            "data": self.data.to_dict(),
+            "train": self.train.to_dict(),
+        }
+
+    @classmethod
+    def read(cls, run_dir: Path) -> RunConfig:
+        values = read_json(run_dir / RUN_CONFIG, "run config")
+        if not isinstance(values, dict) or not {"model_type", "model", "data", "train"} <= set(values):
+            raise CheckpointError(f"{run_dir / RUN_CONFIG} is not a latentforge run config")
+        try:
+            return cls(
+                values["model_type"], values["model"],
+                DataConfig.from_dict(values["data"], f"{run_dir / RUN_CONFIG} [data]"),
+                TrainConfig.from_dict(values["train"], f"{run_dir / RUN_CONFIG} [train]"),
+            )
+        except ConfigError as err:
+            raise CheckpointError(str(err)) from None
+
+
+def prepare_run_dir(run_dir: Path, overwrite: bool) -> None:
+    """Refuse to train over an existing run unless asked to; never delete anything else."""
+    if (run_dir / CHECKPOINTS).exists() or (run_dir / RUN_CONFIG).exists():
+        if not overwrite:
+            raise ConfigError(
+                f"{run_dir} already holds a run; continue it with --resume {run_dir}, "
+                "start over with --overwrite, or choose another --out"
+            )
+        for name in (CHECKPOINTS, "images", "tensorboard"):
+            shutil.rmtree(run_dir / name, ignore_errors=True)
+        for name in (RUN_CONFIG, "metrics.jsonl", "report.html"):
+            (run_dir / name).unlink(missing_ok=True)
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+
+def build_for_data(model_type: str, options: dict[str, Any], data) -> GenerativeModel:
+    """A model of ``model_type`` for images of the data's shape."""
+    model_cls = MODELS.get(model_type)
+    values = {**options, "in_channels": data.channels, "image_size": tuple(data.image_size)}
+    if data.num_classes is not None and "num_classes" in {
+        f.name for f in dataclasses.fields(model_cls.config_class)
+    }:
+        values.setdefault("num_classes", data.num_classes)
+    return model_cls(model_cls.config_class.from_dict(values, source="model options"))
+
+
+def train(
+    run: RunConfig | None,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    overrides: dict[str, Any] | None = None,
+) -> Path:
+    """Train a new run (``run`` given) or resume the one in ``run_dir``; return ``run_dir``."""
+    run_dir = Path(run_dir)
+    if resume:
+        latest_checkpoint(run_dir)  # fails early and clearly when there is nothing to resume
+        saved = RunConfig.read(run_dir)
+        changes = {k: v for k, v in (overrides or {}).items() if k in RESUME_OVERRIDES}
+        run = dataclasses.replace(saved, train=saved.train.replace(**changes))
+    elif run is None:
+        raise ConfigError("nothing to train: give a model and options, or --resume RUN")
+    ctx: DistContext = setup(run.train.device)
+    try:
+        if not resume and ctx.is_main:
+            prepare_run_dir(run_dir, overwrite)
+        seed_everything(run.train.seed)
+        data = run.data.load(run.train.seed)
+        model = build_for_data(run.model_type, run.model, data)
+        seed_everything(run.train.seed + 7919 * ctx.rank)
+        if ctx.is_main:
+            atomic_write_json(run_dir / RUN_CONFIG, run.to_dict())
+        trainer = Trainer(model, data, run.train, run_dir, ctx, on_epoch_end=_refresh_report)
+        if resume:
+            trainer.resume_from(latest_checkpoint(run_dir))
+        trainer.fit()
+        if ctx.is_main:
+            write_report(run_dir)
+    finally:
+        teardown(ctx)
+    return run_dir
+
+
+def _refresh_report(trainer: Trainer) -> None:
+    write_report(trainer.run_dir)

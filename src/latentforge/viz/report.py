@@ -1,0 +1,114 @@
+"""``report.html``: a run on one page (options, curves, image grids, warnings), with every
+image embedded so that the file opens from disk in any browser, no server needed."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+from latentforge.training.logger import read_metrics
+from latentforge.utils.files import atomic_write_text
+from latentforge.viz.plots import plot_series, series_by_prefix
+
+REPORT_NAME = "report.html"
+WARNINGS_FILE = "warnings.jsonl"
+
+_STYLE = """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left}
+.grids{display:flex;flex-wrap:wrap;gap:1.5em}.grids figure{margin:0}
+img.grid{image-rendering:pixelated;width:360px}.warn{background:#fff4e5;border-left:4px solid #f0a020;padding:.5em 1em;margin:.5em 0}
+"""
+
+
+def _png_tag(data: bytes, css_class: str = "", alt: str = "") -> str:
+    encoded = base64.b64encode(data).decode("ascii")
+    return f'<img class="{css_class}" alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
+
+
+def _table(rows: dict[str, Any]) -> str:
+    cells = "".join(
+        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(json.dumps(v))}</td></tr>"
+        for k, v in rows.items()
+    )
+    return f"<table>{cells}</table>"
+
+
+def _latest_grids(run_dir: Path) -> list[tuple[str, Path]]:
+    grids = []
+    for folder in sorted((run_dir / "images").glob("*")):
+        files = sorted(folder.glob("*.png"))
+        if files:
+            grids.append((folder.name, files[-1]))
+    return grids
+
+
+def _warnings(run_dir: Path) -> list[dict[str, Any]]:
+    path = run_dir / WARNINGS_FILE
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text().splitlines():
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return out
+
+
+def write_report(run_dir: str | Path, extra_sections: list[tuple[str, str]] | None = None) -> Path:
+    """Write ``RUN/report.html`` from the run's files; returns its path."""
+    run_dir = Path(run_dir)
+    config = {}
+    if (run_dir / "config.json").is_file():
+        config = json.loads((run_dir / "config.json").read_text())
+    records = read_metrics(run_dir)
+    parts = [f"<h1>latentforge run: {html.escape(config.get('model_type', '?'))}</h1>"]
+    parts.append(f"<p>{html.escape(str(run_dir.resolve()))}</p>")
+
+    epochs = [r for r in records if any(k.startswith("val/") for k in r)]
+    if epochs:
+        last = {k: v for k, v in epochs[-1].items() if k.startswith("val/") or k in ("epoch", "step")}
+        parts.append("<h2>Latest validation</h2>" + _table(last))
+
+    warnings = _warnings(run_dir)
+    if warnings:
+        parts.append("<h2>Health warnings</h2>")
+        for w in warnings:
+            parts.append(
+                f'<div class="warn"><b>{html.escape(str(w.get("kind", "warning")))}</b> at step '
+                f'{w.get("step", "?")}: {html.escape(str(w.get("message", "")))}</div>'
+            )
+
+    groups = series_by_prefix(records)
+    if groups:
+        parts.append("<h2>Curves</h2>")
+        for prefix, series in sorted(groups.items()):
+            parts.append(_png_tag(plot_series(prefix, series), alt=f"{prefix} curves"))
+
+    grids = _latest_grids(run_dir)
+    if grids:
+        parts.append('<h2>Images (last epoch)</h2><div class="grids">')
+        for name, path in grids:
+            parts.append(
+                f"<figure>{_png_tag(path.read_bytes(), 'grid', name)}"
+                f"<figcaption>{html.escape(name)} ({html.escape(path.name)})</figcaption></figure>"
+            )
+        parts.append("</div>")
+
+    for title, body in extra_sections or []:
+        parts.append(f"<h2>{html.escape(title)}</h2>{body}")
+
+    for section in ("model", "data", "train"):
+        if section in config:
+            parts.append(f"<h2>{section.title()} options</h2>" + _table(config[section]))
+
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>latentforge report</title>"
+        f"<style>{_STYLE}</style></head><body>{''.join(parts)}</body></html>\n"
+    )
+    return atomic_write_text(run_dir / REPORT_NAME, page)
