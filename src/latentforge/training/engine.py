@@ -97,6 +97,7 @@ class Trainer:
         }
 
     def save(self) -> None:
+        state = self.training_state()  # every process joins: it gathers their RNG states
         if self.ctx.is_main:
             inference = None
             if self.ema is not None:
@@ -104,7 +105,7 @@ class Trainer:
                 prefix = _module_prefix(self.model, self.model.ema_module())
                 inference.update({prefix + k: v for k, v in self.ema.state_dict().items()})
             save_checkpoint(
-                self.run_dir, self.model, self.progress.step, self.training_state(), inference,
+                self.run_dir, self.model, self.progress.step, state, inference,
                 self.cfg.keep_checkpoints,
             )
         barrier(self.ctx)
@@ -124,7 +125,7 @@ class Trainer:
     # --- the loop ----------------------------------------------------------------------
     def fit(self) -> Progress:
         try:
-            while self.progress.epoch < self.cfg.epochs:
+            while self.progress.epoch < self.cfg.epochs and not self._step_limit_reached():
                 if self._train_epoch():
                     self.save()
                     break
@@ -132,6 +133,9 @@ class Trainer:
         finally:
             self.logger.close()
         return self.progress
+
+    def _step_limit_reached(self) -> bool:
+        return self.cfg.max_steps is not None and self.progress.step >= self.cfg.max_steps
 
     def _train_epoch(self) -> bool:
         """Train the rest of the current epoch. True when ``max_steps`` stopped it."""
@@ -172,7 +176,7 @@ class Trainer:
                     bar.set_postfix({k.split("/")[-1]: f"{v:.4g}" for k, v in record.items() if k.endswith("loss") or k == "images_per_s"}, refresh=False)
                 if cfg.checkpoint_every and p.step % cfg.checkpoint_every == 0:
                     self.save()
-                if cfg.max_steps and p.step >= cfg.max_steps:
+                if self._step_limit_reached():
                     return True
         except StopIteration:
             return False

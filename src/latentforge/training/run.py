@@ -125,7 +125,9 @@ def train(
     if resume:
         latest_checkpoint(run_dir)  # fails early and clearly when there is nothing to resume
         saved = RunConfig.read(run_dir)
-        changes = {k: v for k, v in (overrides or {}).items() if k in RESUME_OVERRIDES}
+        # --max-steps is an instruction to stop, not part of the run: it does not carry over.
+        changes = {"max_steps": None}
+        changes.update({k: v for k, v in (overrides or {}).items() if k in RESUME_OVERRIDES})
         run = dataclasses.replace(saved, train=saved.train.replace(**changes))
     elif run is None:
         raise ConfigError("nothing to train: give a model and options, or --resume RUN")
