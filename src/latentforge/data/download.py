@@ -1,0 +1,163 @@
+"""Checksummed downloads and safe archive extraction for the standard datasets.
+
+A file is streamed into a temporary file beside its target while its digest is computed; only
+when the digest matches the published one is it moved into place with ``os.replace``, so a
+half-finished or corrupt download never appears under the final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import logging
+import os
+import shutil
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
+
+from latentforge.errors import DataError
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 1 << 20
+_TIMEOUT_S = 60
+NETWORK_ERRORS = (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError)
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """A file to fetch: its name on disk, mirror URLs (tried in order) and a published digest."""
+
+    name: str
+    urls: tuple[str, ...]
+    md5: str | None = None
+    sha256: str | None = None
+
+    def expected_digest(self) -> tuple[str, str]:
+        """``(algorithm, hex digest)`` to check the file against (sha256 preferred)."""
+        if self.sha256:
+            return "sha256", self.sha256.lower()
+        if self.md5:
+            return "md5", self.md5.lower()
+        raise ValueError(f"remote file {self.name} has no checksum")
+
+
+class DownloadUnavailable(DataError):
+    """No mirror could be reached (offline, firewalled, server down)."""
+
+
+def file_digest(path: str | Path, algorithm: str) -> str:
+    hasher = hashlib.new(algorithm)
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def verify_file(path: Path, remote: RemoteFile) -> None:
+    """``DataError`` naming ``path`` unless its digest is the published one."""
+    algorithm, expected = remote.expected_digest()
+    actual = file_digest(path, algorithm)
+    if actual != expected:
+        raise DataError(
+            f"{path} has {algorithm} {actual} but {remote.name} should have {expected}: the file "
+            "is corrupt or not the original; delete it and run again to download it"
+        )
+
+
+def _fetch_into(url: str, handle: BinaryIO, hasher: Any) -> None:
+    with urllib.request.urlopen(url, timeout=_TIMEOUT_S) as response:
+        while chunk := response.read(_CHUNK):
+            hasher.update(chunk)
+            handle.write(chunk)
+
+
+def download(remote: RemoteFile, directory: Path) -> Path:
+    """Fetch ``remote`` into ``directory/remote.name`` with digest check and atomic move.
+
+    Raises ``DownloadUnavailable`` when no mirror answers and ``DataError`` on a digest mismatch
+    (the temporary file is deleted; nothing appears under the final name).
+    """
+    target = directory / remote.name
+    algorithm, expected = remote.expected_digest()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{remote.name}.", suffix=".part", dir=directory)
+    except OSError as error:
+        raise DataError(
+            f"cannot write into {directory} ({error}); choose a writable data directory with "
+            "--data-dir or LATENTFORGE_DATA"
+        ) from None
+    tmp = Path(tmp_name)
+    failures: list[str] = []
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for url in remote.urls:
+                hasher = hashlib.new(algorithm)
+                handle.seek(0)
+                handle.truncate()
+                log.info("downloading %s", url)
+                try:
+                    _fetch_into(url, handle, hasher)
+                except NETWORK_ERRORS as error:
+                    failures.append(f"{url}: {error}")
+                    continue
+                break
+            else:
+                raise DownloadUnavailable("; ".join(failures))
+        actual = hasher.hexdigest()
+        if actual != expected:
+            raise DataError(
+                f"downloaded {remote.name} from {url} has {algorithm} {actual}, expected "
+                f"{expected}: the download is corrupt or the file changed upstream; nothing was "
+                f"kept - run again, or place a verified copy at {target}"
+            )
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def _safe_member_path(name: str, root: str) -> PurePosixPath | None:
+    """The member's relative path if it lies under ``root/`` without escaping; else ``None``."""
+    path = PurePosixPath(name)
+    if path.is_absolute() or ".." in path.parts or not path.parts or path.parts[0] != root:
+        return None
+    return path
+
+
+def extract_tar_folder(archive: Path, directory: Path, root: str) -> Path:
+    """Extract the regular files under ``root/`` in ``archive`` to ``directory/root``, atomically.
+
+    Links, devices and paths outside ``root/`` are skipped, so an archive cannot write anywhere
+    else. Files go to a temporary folder first, which is renamed into place when complete.
+    """
+    target = directory / root
+    staging = Path(tempfile.mkdtemp(prefix=f".{root}.", dir=directory))
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            for member in tar:
+                relative = _safe_member_path(member.name, root)
+                if relative is None or not member.isfile():
+                    continue
+                destination = staging.joinpath(*relative.parts)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                source = tar.extractfile(member)
+                with source, open(destination, "wb") as out:
+                    shutil.copyfileobj(source, out, _CHUNK)
+        extracted = staging / root
+        if not extracted.is_dir():
+            raise DataError(f"{archive} has no folder {root}/; delete it and download it again")
+        os.replace(extracted, target)
+    except (tarfile.TarError, EOFError, OSError) as error:
+        raise DataError(
+            f"{archive} cannot be extracted ({error}); delete it and download it again"
+        ) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target

@@ -1,0 +1,60 @@
+"""What a data source returns before the validation split, and the registry of named sources."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from latentforge.data.base import ImageSet
+from latentforge.data.transforms import ImageTransform
+from latentforge.registry import Registry
+
+DEFAULT_STREAM_THRESHOLD_BYTES = 2 * 1024**3
+"""Image folders whose decoded images would take more bytes than this are streamed from disk."""
+
+DATA_DIR_ENV = "LATENTFORGE_DATA"
+
+
+def default_data_dir() -> Path:
+    """``$LATENTFORGE_DATA``, else ``$XDG_CACHE_HOME/latentforge``, else ``~/.cache/latentforge``.
+
+    An empty variable counts as unset.
+    """
+    chosen = os.environ.get(DATA_DIR_ENV)
+    if chosen:
+        return Path(chosen).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME")
+    base = Path(cache).expanduser() if cache else Path.home() / ".cache"
+    return base / "latentforge"
+
+
+def resolve_data_dir(data_dir: str | Path | None) -> Path:
+    """The directory the standard datasets live in: ``data_dir`` if given, else the default."""
+    return Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    """Everything a source needs to know besides its own name or path."""
+
+    data_dir: Path
+    download: bool = True
+    transform: ImageTransform = field(default_factory=ImageTransform)
+    stream_threshold_bytes: int = DEFAULT_STREAM_THRESHOLD_BYTES
+
+
+@dataclass
+class Source:
+    """A data source as read: a train split, maybe a test split, and what is known about them."""
+
+    name: str
+    train: ImageSet
+    test: ImageSet | None = None
+    class_names: list[str] | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+DATASETS: Registry[Callable[[LoadRequest], Source]] = Registry("dataset")
+"""Named data sources (``sample``, ``fashion-mnist``, ...): ``name -> loader(request)``."""
