@@ -176,8 +176,10 @@ def test_reference_setting_ten_thousand_in_1000_dims() -> None:
 
 def test_bad_inputs_fail_early() -> None:
     x = np.zeros((5, 2))
-    with pytest.raises(ConfigError, match="k = 5"):
+    with pytest.raises(ConfigError, match="k = 5 .* real_features"):
         precision_recall_density_coverage(x, x, 3, 5)
+    with pytest.raises(ConfigError, match="k = 3 .* fake_features"):
+        precision_recall_density_coverage(np.zeros((9, 2)), x[:3], 3, 5)
     with pytest.raises(ConfigError, match="k_precision_recall"):
         precision_recall_density_coverage(x, x, 0, 1)
     with pytest.raises(ShapeError, match="widths"):

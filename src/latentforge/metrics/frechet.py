@@ -27,7 +27,7 @@ from latentforge.utils.files import atomic_write
 _KEYS = ("mu", "sigma", "num_samples")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays have no single truth value: compare fields
 class FeatureStats:
     """Mean ``mu`` (D,), covariance ``sigma`` (D, D) (unbiased, divisor N - 1) and sample count."""
 

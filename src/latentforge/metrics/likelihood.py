@@ -109,7 +109,8 @@ def importance_weighted_nll(
 
     The k particles are drawn ``batch_k`` at a time and merged with a running logsumexp, so
     memory grows with N * batch_k, not N * k (Burda et al. used k = 5000). The estimate is an
-    upper bound on -log p(x) in expectation that tightens as k grows.
+    upper bound on -log p(x) in expectation that tightens as k grows. ``generator`` must live on
+    the device of ``mu`` (``torch.Generator(device="cuda")`` for a model on the GPU).
     """
     k = positive_int(k, "k")
     batch_k = positive_int(batch_k, "batch_k")

@@ -46,6 +46,7 @@ def knn_radii(
     features: torch.Tensor,
     ks: Sequence[int],
     block_elements: int = DEFAULT_BLOCK_ELEMENTS,
+    name: str = "features",
 ) -> torch.Tensor:
     """Distance from each row to its k-th nearest other row, per k in ``ks``: shape (N, len(ks)).
 
@@ -55,7 +56,10 @@ def knn_radii(
     n = features.shape[0]
     k_max = max(ks)
     if k_max >= n:
-        raise ConfigError(f"k = {k_max} needs more than {k_max} samples in the set, got {n}")
+        raise ConfigError(
+            f"k = {k_max} nearest neighbours need more than {k_max} rows in {name}, got {n}; "
+            "pass more samples or a smaller k"
+        )
     radii = torch.empty(n, len(ks), dtype=features.dtype, device=features.device)
     columns = torch.as_tensor(list(ks), device=features.device)
     for rows in _row_blocks(n, n, block_elements):
@@ -95,9 +99,9 @@ def precision_recall_density_coverage(
     centre = real.mean(dim=0)
     real, fake = real - centre, fake - centre  # new tensors: the caller's stay untouched
 
-    real_radii = knn_radii(real, (k_pr, k_dc), block_elements)  # (N, 2)
+    real_radii = knn_radii(real, (k_pr, k_dc), block_elements, "real_features")  # (N, 2)
     radius_pr, radius_dc = real_radii[:, 0], real_radii[:, 1]
-    fake_radius = knn_radii(fake, (k_pr,), block_elements)[:, 0]  # (M,)
+    fake_radius = knn_radii(fake, (k_pr,), block_elements, "fake_features")[:, 0]  # (M,)
 
     fake_in_real_manifold = torch.zeros(len(fake), dtype=torch.bool, device=real.device)
     balls_per_fake = torch.zeros(len(fake), dtype=torch.int64, device=real.device)
