@@ -65,18 +65,24 @@ def run_reconstruct(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     model = load_model(args.run, device)
     if not hasattr(model, "reconstruct"):
-        raise ConfigError(f"a {model.model_type} model cannot reconstruct images; use an ae or vae run")
+        raise ConfigError(
+            f"a {model.model_type} model cannot reconstruct images; use an ae or vae run"
+        )
     data_config = _data_config(args.run)
     spec = args.data or data_config.spec
     data = DataConfig(
-        spec=spec, data_dir=args.data_dir or data_config.data_dir,
-        image_size=tuple(model.config.image_size), channels=model.config.in_channels,
+        spec=spec,
+        data_dir=args.data_dir or data_config.data_dir,
+        image_size=tuple(model.config.image_size),
+        channels=model.config.in_channels,
         val_fraction=data_config.val_fraction,
     ).load(seed=_run_seed(args.run))
     images_set = data.split(args.split)
     if images_set.shape != (model.config.in_channels, *model.config.image_size):
-        raise ShapeError(f"data images are {images_set.shape}, the model expects "
-                         f"{(model.config.in_channels, *model.config.image_size)}")
+        raise ShapeError(
+            f"data images are {images_set.shape}, the model expects "
+            f"{(model.config.in_channels, *model.config.image_size)}"
+        )
     n = min(args.n, len(images_set))
     batch = to_batch(*images_set.take(torch.arange(n)), device)
     recon = model.reconstruct(batch["images"])

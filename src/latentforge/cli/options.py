@@ -25,7 +25,9 @@ def _int_tuple(text: str) -> tuple[int, ...]:
     try:
         values = tuple(int(part) for part in text.replace("x", ",").split(",") if part.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
     if not values:
         raise argparse.ArgumentTypeError("expected at least one integer")
     return values
@@ -78,7 +80,9 @@ def add_config_options(
         if field.name in skip or not field.init:
             continue
         flag = (rename or {}).get(field.name, "--" + field.name.replace("_", "-"))
-        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        default = (
+            field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        )
         text = helps.get(field.name, "")
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
         parser.add_argument(
@@ -90,7 +94,9 @@ def add_config_options(
         )
 
 
-def collect(args: argparse.Namespace, config_cls: type[Config], dest_prefix: str = "") -> dict[str, Any]:
+def collect(
+    args: argparse.Namespace, config_cls: type[Config], dest_prefix: str = ""
+) -> dict[str, Any]:
     """The options the user gave for ``config_cls`` (unset ones keep the config's defaults)."""
     values = {}
     for field in dataclasses.fields(config_cls):

@@ -41,7 +41,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
     for name in MODELS.names():
         model_cls = MODELS.get(name)
         sub = models.add_parser(
-            name, help=(model_cls.__doc__ or name).strip().splitlines()[0],
+            name,
+            help=(model_cls.__doc__ or name).strip().splitlines()[0],
             description=f"Train a {name} model.",
         )
         sub.set_defaults(handler=run, model_type=name)
@@ -58,9 +59,7 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     run = parser.add_argument_group("run directory")
     run.add_argument("--out", type=Path, help="run directory (default: runs/MODEL)")
     run.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue the run in RUN_DIR")
-    run.add_argument(
-        "--overwrite", action="store_true", help="replace an existing run in --out"
-    )
+    run.add_argument("--overwrite", action="store_true", help="replace an existing run in --out")
 
 
 def run(args: argparse.Namespace) -> int:

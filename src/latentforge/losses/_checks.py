@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 from latentforge.errors import ShapeError
@@ -28,22 +27,3 @@ def require_batched(x: Tensor, name: str) -> None:
 def sum_per_sample(x: Tensor) -> Tensor:
     """Sum over every dimension but the first: ``(N, ...) -> (N,)``."""
     return x.reshape(x.shape[0], -1).sum(dim=1)  # (N, prod(...)) -> (N,)
-
-
-def random_like(
-    kind: str,
-    shape: tuple[int, ...],
-    like: Tensor,
-    generator: torch.Generator | None,
-) -> Tensor:
-    """Uniform [0, 1) (``kind="rand"``) or standard normal (``"randn"``) draws of ``shape``.
-
-    The draws come from ``generator`` on its own device (the global RNG when it is ``None``)
-    in float32 (float64 for float64 tensors), then placed on ``like``'s device and dtype, so a
-    CPU generator gives the same numbers whichever device or precision the tensors use.
-    """
-    draw = {"rand": torch.rand, "randn": torch.randn}[kind]
-    source = generator.device if generator is not None else like.device
-    dtype = torch.float64 if like.dtype == torch.float64 else torch.float32
-    values = draw(shape, generator=generator, device=source, dtype=dtype)
-    return values.to(device=like.device, dtype=like.dtype)

@@ -18,7 +18,8 @@ from torch import Tensor
 from torch.distributions import Distribution, Independent, MultivariateNormal, Normal
 
 from latentforge.errors import ConfigError, ShapeError
-from latentforge.losses._checks import random_like, require_same_shape, sum_per_sample
+from latentforge.losses._checks import require_same_shape, sum_per_sample
+from latentforge.utils.seeding import random_like
 
 Reduce = Literal["sum", "none"]
 

@@ -14,7 +14,8 @@ import torch
 from torch import Tensor, nn
 
 from latentforge.errors import ConfigError
-from latentforge.losses._checks import random_like, require_batched, require_same_shape
+from latentforge.losses._checks import require_batched, require_same_shape
+from latentforge.utils.seeding import random_like
 
 
 def gradient_penalty(

@@ -15,8 +15,8 @@ from torch import Tensor
 
 from latentforge.models.base import MODELS
 from latentforge.models.encoder_decoder import EncoderDecoderConfig, EncoderDecoderModel
-from latentforge.utils.seeding import randn
 from latentforge.training.phases import Batch, LossOutput
+from latentforge.utils.seeding import randn
 
 LATENT_FIT_IMAGES = 10_000
 
@@ -54,7 +54,9 @@ class Autoencoder(EncoderDecoderModel):
         return self.decode(z)
 
     @torch.no_grad()
-    def fit_latent_gaussian(self, batches: Iterator[Batch], max_images: int = LATENT_FIT_IMAGES) -> None:
+    def fit_latent_gaussian(
+        self, batches: Iterator[Batch], max_images: int = LATENT_FIT_IMAGES
+    ) -> None:
         """Fit the mean and covariance of the codes of up to ``max_images`` images."""
         was_training = self.training
         self.eval()

@@ -26,6 +26,7 @@ from latentforge.utils.files import atomic_write, atomic_write_json
 
 if TYPE_CHECKING:
     from latentforge.training.config import TrainConfig
+    from latentforge.training.hooks import Monitor
     from latentforge.training.phases import Batch, Phase
 
 CONFIG_NAME = "config.json"
@@ -131,12 +132,18 @@ class GenerativeModel(nn.Module):
     def after_epoch(self, train_batches: Callable[[], Iterator[Batch]]) -> None:  # noqa: B027
         """Called once per epoch after training, with an iterator factory over train data."""
 
+    def monitors(self) -> list[Monitor]:
+        """Health monitors the engine consults at each log interval (none by default)."""
+        return []
+
     def ema_module(self) -> nn.Module:
         """The part whose weights an exponential moving average tracks (a GAN's generator)."""
         return self
 
     # --- saving and loading -------------------------------------------------------------
-    def save_pretrained(self, directory: str | Path, state: dict[str, Tensor] | None = None) -> Path:
+    def save_pretrained(
+        self, directory: str | Path, state: dict[str, Tensor] | None = None
+    ) -> Path:
         """Write ``config.json`` and ``model.safetensors`` into ``directory``."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
@@ -196,7 +203,9 @@ class GenerativeModel(nn.Module):
         return model.to(map_location)
 
 
-def build_model(model_type: str, config: ModelConfig | dict[str, Any], **modules: nn.Module) -> GenerativeModel:
+def build_model(
+    model_type: str, config: ModelConfig | dict[str, Any], **modules: nn.Module
+) -> GenerativeModel:
     """Construct a registered model from its name and config (or a dict of config values)."""
     model_cls = MODELS.get(model_type)
     if isinstance(config, dict):

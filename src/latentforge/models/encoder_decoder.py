@@ -71,10 +71,20 @@ class EncoderDecoderModel(GenerativeModel):
         c = config
         image_shape = (c.in_channels, *c.image_size)
         self.encoder = encoder or ConvEncoder(
-            c.in_channels, c.image_size, self.encoder_outputs, c.hidden_channels, c.norm, c.activation
+            c.in_channels,
+            c.image_size,
+            self.encoder_outputs,
+            c.hidden_channels,
+            c.norm,
+            c.activation,
         )
         self.decoder = decoder or ConvDecoder(
-            c.latent_dim, c.in_channels, c.image_size, c.hidden_channels, c.upsample, c.norm,
+            c.latent_dim,
+            c.in_channels,
+            c.image_size,
+            c.hidden_channels,
+            c.upsample,
+            c.norm,
             c.activation,
         )
         _expect_shape(self.encoder, "encoder", image_shape, (self.encoder_outputs,))

@@ -22,8 +22,8 @@ from latentforge.losses.divergence import kl_standard_normal
 from latentforge.models.base import MODELS
 from latentforge.models.encoder_decoder import EncoderDecoderConfig, EncoderDecoderModel
 from latentforge.nn.gaussian import reparameterize, split_mean_logvar
-from latentforge.utils.seeding import randn
 from latentforge.training.phases import LossOutput
+from latentforge.utils.seeding import randn
 
 
 @dataclasses.dataclass

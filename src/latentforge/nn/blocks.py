@@ -22,9 +22,7 @@ class ConvBlock(nn.Sequential):
     ) -> None:
         padding = kernel_size // 2 if padding is None else padding
         super().__init__(
-            nn.Conv2d(
-                in_channels, out_channels, kernel_size, stride, padding, bias=norm == "none"
-            ),
+            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias=norm == "none"),
             norm_layer(norm, out_channels),
             activation_layer(activation),
         )

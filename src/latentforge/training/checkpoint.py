@@ -73,9 +73,7 @@ def save_checkpoint(
 
 
 def _complete_checkpoints(root: Path) -> list[Path]:
-    return sorted(
-        p for p in root.glob("step-*") if p.is_dir() and (p / STATE_JSON).is_file()
-    )
+    return sorted(p for p in root.glob("step-*") if p.is_dir() and (p / STATE_JSON).is_file())
 
 
 def _prune(root: Path, keep: int, current: str) -> None:
@@ -97,7 +95,8 @@ def latest_checkpoint(run_dir: str | Path) -> Path:
     found = _complete_checkpoints(root) if root.is_dir() else []
     if not found:
         raise CheckpointError(
-            f"{run_dir} has no checkpoint yet; train it first (latentforge train ... --out {run_dir})"
+            f"{run_dir} has no checkpoint yet; train it first "
+            f"(latentforge train ... --out {run_dir})"
         )
     return found[-1]
 
@@ -120,7 +119,9 @@ def resolve_model_dir(path: str | Path) -> Path:
     """A run directory -> its newest checkpoint; a saved-model folder -> itself."""
     path = Path(path)
     if not path.exists():
-        raise CheckpointError(f"{path} does not exist; give a run directory or a saved model folder")
+        raise CheckpointError(
+            f"{path} does not exist; give a run directory or a saved model folder"
+        )
     if (path / CHECKPOINTS).is_dir():
         return latest_checkpoint(path)
     if (path / WEIGHTS_NAME).is_file():

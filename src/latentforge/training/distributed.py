@@ -3,7 +3,8 @@
 One process:                 latentforge train vae --data fashion-mnist
 One node, 4 GPUs:            torchrun --nproc_per_node 4 -m latentforge train vae ...
 Two nodes, 8 GPUs each:      torchrun --nnodes 2 --nproc_per_node 8 --node_rank R \
-                                 --rdzv_backend c10d --rdzv_endpoint HOST:29500 -m latentforge train vae ...
+                                 --rdzv_backend c10d --rdzv_endpoint HOST:29500 \
+                                 -m latentforge train vae ...
 
 Processes average their gradients after each backward pass (one flat all-reduce per
 phase step, like DDP's buckets but independent of which sub-network a phase uses), so N
@@ -51,7 +52,9 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
         return torch.device("cpu")
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise ConfigError("--device cuda was asked for but no CUDA GPU is available; use --device cpu")
+            raise ConfigError(
+                "--device cuda was asked for but no CUDA GPU is available; use --device cpu"
+            )
         return torch.device(name if ":" in name else f"cuda:{local_rank}")
     if name == "mps" and not torch.backends.mps.is_available():
         raise ConfigError("--device mps was asked for but MPS is not available; use --device cpu")

@@ -1,5 +1,7 @@
 """Exponential moving average of weights (Polyak averaging; used for GAN generators,
-e.g. Karras et al. 2018, https://arxiv.org/abs/1710.10196): theta_ema <- d * theta_ema + (1 - d) * theta.
+e.g. Karras et al. 2018, https://arxiv.org/abs/1710.10196):
+
+    theta_ema <- d * theta_ema + (1 - d) * theta.
 """
 
 from __future__ import annotations

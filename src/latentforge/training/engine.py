@@ -24,6 +24,7 @@ from latentforge.training.config import TrainConfig
 from latentforge.training.distributed import DistContext, barrier, broadcast_module
 from latentforge.training.ema import EMA
 from latentforge.training.evaluation import evaluate_losses
+from latentforge.training.hooks import BatchTransform, Callback
 from latentforge.training.logger import RunLogger
 from latentforge.training.phase_runner import PhaseRunner, freeze_all_but
 from latentforge.training.phases import build_optimizer
@@ -52,7 +53,8 @@ class Trainer:
         train: TrainConfig,
         run_dir: str | Path,
         ctx: DistContext,
-        on_epoch_end: Any = None,
+        callbacks: list[Callback] | None = None,
+        batch_transform: BatchTransform | None = None,
     ) -> None:
         if train.batch_size % ctx.world_size:
             raise ConfigError(
@@ -61,14 +63,21 @@ class Trainer:
             )
         self.model, self.data, self.cfg, self.ctx = model.to(ctx.device), data, train, ctx
         self.run_dir = Path(run_dir)
-        self.on_epoch_end = on_epoch_end
+        self.callbacks = list(callbacks or [])
+        self.batch_transform = batch_transform or (lambda batch: batch)
+        self.monitors = model.monitors()
         broadcast_module(self.model, ctx)
         self.phases = model.training_phases(train)
         scaler = grad_scaler(train.precision, ctx.device)
         self.runners = [
             PhaseRunner(
-                phase, build_optimizer(phase.parameters, phase.optimizer), scaler,
-                train.precision, ctx.device, ctx.world_size, train.grad_clip,
+                phase,
+                build_optimizer(phase.parameters, phase.optimizer),
+                scaler,
+                train.precision,
+                ctx.device,
+                ctx.world_size,
+                train.grad_clip,
             )
             for phase in self.phases
         ]
@@ -84,7 +93,9 @@ class Trainer:
                 "images; lower it"
             )
         data_steps = sum(p.steps_at(0) for p in self.phases if p.uses_data) or 1
-        self.total_steps = train.max_steps or train.epochs * max(1, self.batches_per_epoch // data_steps)
+        self.total_steps = train.max_steps or train.epochs * max(
+            1, self.batches_per_epoch // data_steps
+        )
 
     # --- state -------------------------------------------------------------------------
     def training_state(self) -> dict[str, Any]:
@@ -96,19 +107,26 @@ class Trainer:
             "rng": rng.gather_states(self.ctx),
         }
 
-    def save(self) -> None:
+    def save(self) -> Path | None:
+        """Checkpoint on the main process; the others wait. Returns the checkpoint's path."""
         state = self.training_state()  # every process joins: it gathers their RNG states
+        path = None
         if self.ctx.is_main:
             inference = None
             if self.ema is not None:
                 inference = self.model.state_dict()
                 prefix = _module_prefix(self.model, self.model.ema_module())
                 inference.update({prefix + k: v for k, v in self.ema.state_dict().items()})
-            save_checkpoint(
-                self.run_dir, self.model, self.progress.step, state, inference,
+            path = save_checkpoint(
+                self.run_dir,
+                self.model,
+                self.progress.step,
+                state,
+                inference,
                 self.cfg.keep_checkpoints,
             )
         barrier(self.ctx)
+        return path
 
     def resume_from(self, checkpoint: Path) -> None:
         weights, state = load_checkpoint_state(checkpoint)
@@ -142,13 +160,23 @@ class Trainer:
         p, cfg, ctx = self.progress, self.cfg, self.ctx
         self.model.train()
         batches = iterate_batches(
-            self.data.train, cfg.batch_size, device=ctx.device, seed=cfg.seed, epoch=p.epoch,
-            rank=ctx.rank, world_size=ctx.world_size, start_batch=p.batch_in_epoch,
+            self.data.train,
+            cfg.batch_size,
+            device=ctx.device,
+            seed=cfg.seed,
+            epoch=p.epoch,
+            rank=ctx.rank,
+            world_size=ctx.world_size,
+            start_batch=p.batch_in_epoch,
             num_workers=cfg.num_workers,
         )
         bar = tqdm(
-            total=self.batches_per_epoch, initial=p.batch_in_epoch, unit="batch", leave=False,
-            desc=f"epoch {p.epoch + 1}/{cfg.epochs}", disable=not (cfg.progress and ctx.is_main),
+            total=self.batches_per_epoch,
+            initial=p.batch_in_epoch,
+            unit="batch",
+            leave=False,
+            desc=f"epoch {p.epoch + 1}/{cfg.epochs}",
+            disable=not (cfg.progress and ctx.is_main),
         )
         window = _Window()
         batch = None
@@ -157,10 +185,12 @@ class Trainer:
                 for runner in self.runners:
                     if len(self.runners) > 1:
                         freeze_all_but(runner.phase.parameters, self.all_params)
-                    runner.set_lr_factor(lr_factor(cfg.lr_schedule, p.step, self.total_steps, cfg.warmup_steps))
+                    runner.set_lr_factor(
+                        lr_factor(cfg.lr_schedule, p.step, self.total_steps, cfg.warmup_steps)
+                    )
                     for _ in range(runner.phase.steps_at(p.step)):
                         if runner.phase.uses_data or batch is None:
-                            batch = next(batches)
+                            batch = self.batch_transform(next(batches))
                             p.batch_in_epoch += 1
                             p.images_seen += cfg.batch_size
                             window.images += cfg.batch_size
@@ -173,7 +203,15 @@ class Trainer:
                 if p.step % cfg.log_every == 0:
                     record = window.flush(p)
                     self.logger.log(record)
-                    bar.set_postfix({k.split("/")[-1]: f"{v:.4g}" for k, v in record.items() if k.endswith("loss") or k == "images_per_s"}, refresh=False)
+                    self._check_health(record)
+                    bar.set_postfix(
+                        {
+                            k.split("/")[-1]: f"{v:.4g}"
+                            for k, v in record.items()
+                            if k.endswith("loss") or k == "images_per_s"
+                        },
+                        refresh=False,
+                    )
                 if cfg.checkpoint_every and p.step % cfg.checkpoint_every == 0:
                     self.save()
                 if self._step_limit_reached():
@@ -188,28 +226,59 @@ class Trainer:
         start = time.perf_counter()
         train_set = self.data.train
         self.model.after_epoch(
-            lambda: iterate_batches(train_set, cfg.batch_size, device=ctx.device, shuffle=False,
-                                    drop_last=False, num_workers=cfg.num_workers)
+            lambda: iterate_batches(
+                train_set,
+                cfg.batch_size,
+                device=ctx.device,
+                shuffle=False,
+                drop_last=False,
+                num_workers=cfg.num_workers,
+            )
         )
-        record: dict[str, Any] = {"step": p.step, "epoch": p.epoch + 1, "images_seen": p.images_seen}
+        record: dict[str, Any] = {
+            "step": p.step,
+            "epoch": p.epoch + 1,
+            "images_seen": p.images_seen,
+        }
         if self.data.val is not None:
-            values = evaluate_losses(self.model, self.data.val, cfg.batch_size, ctx, cfg.num_workers)
+            values = evaluate_losses(
+                self.model,
+                self.data.val,
+                cfg.batch_size,
+                ctx,
+                cfg.num_workers,
+                self.batch_transform,
+            )
             record.update({f"val/{k}": v for k, v in values.items()})
         p.epoch += 1
         p.batch_in_epoch = 0
+        for callback in self.callbacks:
+            with rng.isolated(ctx.device):
+                record.update(callback.on_epoch_end(self) or {})
         if ctx.is_main:
             self._write_grids(p.epoch, p.step)
             record["epoch_end_s"] = time.perf_counter() - start
             self.logger.log(record)
-        self.save()
-        if ctx.is_main and self.on_epoch_end is not None:
-            self.on_epoch_end(self)
+        checkpoint = self.save()
+        for callback in self.callbacks:
+            callback.after_checkpoint(self, checkpoint)
+
+    def _check_health(self, record: dict[str, Any]) -> None:
+        if not self.ctx.is_main or not self.monitors:
+            return
+        with rng.isolated(self.ctx.device):
+            for monitor in self.monitors:
+                for warning in monitor.observe(record, self.progress.step):
+                    self.logger.warn(warning)
 
     @torch.no_grad()
     def _write_grids(self, epoch: int, step: int) -> None:
         self.model.eval()
         shown = self.data.val if self.data.val is not None else self.data.train
-        batch = to_batch(*shown.take(torch.arange(min(len(shown), 64))), self.ctx.device)
+        with rng.isolated(self.ctx.device):
+            batch = self.batch_transform(
+                to_batch(*shown.take(torch.arange(min(len(shown), 64))), self.ctx.device)
+            )
         generator = torch.Generator(device=self.ctx.device).manual_seed(GRID_SEED)
         with rng.isolated(self.ctx.device):
             images = self.model.visualize(batch, generator)

@@ -8,6 +8,7 @@ from latentforge.data.base import ImageSet
 from latentforge.data.batching import iterate_batches
 from latentforge.models.base import GenerativeModel
 from latentforge.training.distributed import DistContext, sum_over_processes
+from latentforge.training.hooks import BatchTransform
 
 
 @torch.no_grad()
@@ -17,6 +18,7 @@ def evaluate_losses(
     batch_size: int,
     ctx: DistContext,
     num_workers: int = 0,
+    batch_transform: BatchTransform | None = None,
 ) -> dict[str, float]:
     """Mean of ``model.evaluation_losses`` over ``image_set`` (each process takes a share)."""
     was_training = model.training
@@ -24,9 +26,17 @@ def evaluate_losses(
     sums: dict[str, torch.Tensor] = {}
     count = torch.zeros((), dtype=torch.float64)
     for batch in iterate_batches(
-        image_set, batch_size, device=ctx.device, shuffle=False, drop_last=False,
-        rank=ctx.rank, world_size=ctx.world_size, num_workers=num_workers,
+        image_set,
+        batch_size,
+        device=ctx.device,
+        shuffle=False,
+        drop_last=False,
+        rank=ctx.rank,
+        world_size=ctx.world_size,
+        num_workers=num_workers,
     ):
+        if batch_transform is not None:
+            batch = batch_transform(batch)
         n = batch["images"].shape[0]
         if n == 0:
             continue

@@ -7,12 +7,23 @@ import math
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
 METRICS_FILE = "metrics.jsonl"
+WARNINGS_FILE = "warnings.jsonl"
 
 
 def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
     """All records of a run's ``metrics.jsonl`` (a torn last line is skipped)."""
-    path = Path(run_dir) / METRICS_FILE
+    return read_jsonl(Path(run_dir) / METRICS_FILE)
+
+
+def read_warnings(run_dir: str | Path) -> list[dict[str, Any]]:
+    """All health warnings of a run."""
+    return read_jsonl(Path(run_dir) / WARNINGS_FILE)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     records = []
@@ -43,8 +54,10 @@ class RunLogger:
         """On resume, drop records written after the checkpoint we resume from."""
         if not self.enabled or not self.path.is_file():
             return
-        kept = [r for r in read_metrics(self.path.parent) if r.get("step", 0) <= step]
-        self.path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        for path in (self.path, self.path.parent / WARNINGS_FILE):
+            kept = [r for r in read_jsonl(path) if r.get("step", 0) <= step]
+            if path.is_file():
+                path.write_text("".join(json.dumps(r) + "\n" for r in kept))
 
     def log(self, record: dict[str, Any]) -> None:
         if not self.enabled:
@@ -57,6 +70,14 @@ class RunLogger:
             for key, value in clean.items():
                 if key not in ("step", "epoch") and isinstance(value, float | int):
                     self.writer.add_scalar(key, value, step)
+
+    def warn(self, warning) -> None:
+        """Record a health warning in ``warnings.jsonl`` and print it above the progress bar."""
+        if not self.enabled:
+            return
+        with open(self.path.parent / WARNINGS_FILE, "a") as handle:
+            handle.write(json.dumps(warning.to_dict()) + "\n")
+        tqdm.write(f"warning [{warning.kind}] at step {warning.step}: {warning.message}")
 
     def log_image(self, tag: str, image, step: int) -> None:
         if self.enabled and self.writer is not None:

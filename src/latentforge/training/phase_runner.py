@@ -4,7 +4,7 @@ gradient averaging across processes, clipping, step."""
 from __future__ import annotations
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from latentforge.errors import TrainingDiverged
 from latentforge.training.distributed import average_gradients
@@ -51,6 +51,8 @@ class PhaseRunner:
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(out.loss).backward()
         average_gradients(phase.parameters, self.world_size)
+        if phase.log_grad_norm:
+            out.logs["grad_norm"] = gradient_norm(phase.parameters, self.scaler)
         if self.grad_clip is not None:
             self.scaler.unscale_(self.optimizer)
             nn.utils.clip_grad_norm_(phase.parameters, self.grad_clip)
@@ -66,3 +68,13 @@ def freeze_all_but(parameters: list[nn.Parameter], everything: list[nn.Parameter
     active = {id(p) for p in parameters}
     for p in everything:
         p.requires_grad_(id(p) in active)
+
+
+@torch.no_grad()
+def gradient_norm(parameters: list[nn.Parameter], scaler: torch.amp.GradScaler) -> Tensor:
+    """The L2 norm of all gradients of ``parameters`` together (loss scaling undone)."""
+    grads = [p.grad.detach().float().norm() for p in parameters if p.grad is not None]
+    if not grads:
+        return torch.zeros(())
+    norm = torch.stack(grads).norm()
+    return norm / scaler.get_scale() if scaler.is_enabled() else norm

@@ -42,7 +42,9 @@ class OptimizerSpec:
 OPTIMIZERS: Registry = Registry("optimizer")
 OPTIMIZERS.add(
     "adam",
-    lambda p, s: torch.optim.Adam(p, lr=s.lr, betas=s.betas, eps=s.eps, weight_decay=s.weight_decay),
+    lambda p, s: torch.optim.Adam(
+        p, lr=s.lr, betas=s.betas, eps=s.eps, weight_decay=s.weight_decay
+    ),
 )
 OPTIMIZERS.add(
     "adamw",
@@ -82,6 +84,8 @@ class Phase:
             (WGAN: 100 critic steps for the first 25 generator steps).
         uses_data: whether each step draws a new batch (a GAN's generator step does not).
         after_step: called after each optimiser step (WGAN weight clipping).
+        log_grad_norm: log the norm of this phase's gradient as ``grad_norm`` (before
+            clipping), e.g. to watch the gradient that reaches a GAN's generator.
     """
 
     name: str
@@ -91,6 +95,7 @@ class Phase:
     steps: int | Callable[[int], int] = 1
     uses_data: bool = True
     after_step: Callable[[], None] | None = None
+    log_grad_norm: bool = False
 
     def steps_at(self, cycle: int) -> int:
         steps = self.steps(cycle) if callable(self.steps) else self.steps

@@ -1,11 +1,11 @@
 """Start, or resume, a training run in a run directory.
 
-    RUN/config.json      the resolved options: model type and config, data, training
-    RUN/metrics.jsonl    one JSON record per log interval and per epoch
-    RUN/tensorboard/     TensorBoard events
-    RUN/images/NAME/     a grid per epoch (samples, reconstructions, ...)
-    RUN/checkpoints/     see ``latentforge.training.checkpoint``
-    RUN/report.html      everything above on one page, readable from disk
+RUN/config.json      the resolved options: model type and config, data, training
+RUN/metrics.jsonl    one JSON record per log interval and per epoch
+RUN/tensorboard/     TensorBoard events
+RUN/images/NAME/     a grid per epoch (samples, reconstructions, ...)
+RUN/checkpoints/     see ``latentforge.training.checkpoint``
+RUN/report.html      everything above on one page, readable from disk
 """
 
 from __future__ import annotations
@@ -50,8 +50,13 @@ class DataConfig(Config):
 
     def load(self, seed: int):
         return load_data(
-            self.spec, data_dir=self.data_dir, image_size=self.image_size, channels=self.channels,
-            download=self.download, val_fraction=self.val_fraction, seed=seed,
+            self.spec,
+            data_dir=self.data_dir,
+            image_size=self.image_size,
+            channels=self.channels,
+            download=self.download,
+            val_fraction=self.val_fraction,
+            seed=seed,
         )
 
 
@@ -74,11 +79,14 @@ class RunConfig:
     @classmethod
     def read(cls, run_dir: Path) -> RunConfig:
         values = read_json(run_dir / RUN_CONFIG, "run config")
-        if not isinstance(values, dict) or not {"model_type", "model", "data", "train"} <= set(values):
+        if not isinstance(values, dict) or not {"model_type", "model", "data", "train"} <= set(
+            values
+        ):
             raise CheckpointError(f"{run_dir / RUN_CONFIG} is not a latentforge run config")
         try:
             return cls(
-                values["model_type"], values["model"],
+                values["model_type"],
+                values["model"],
                 DataConfig.from_dict(values["data"], f"{run_dir / RUN_CONFIG} [data]"),
                 TrainConfig.from_dict(values["train"], f"{run_dir / RUN_CONFIG} [train]"),
             )
@@ -141,7 +149,7 @@ def train(
         seed_everything(run.train.seed + 7919 * ctx.rank)
         if ctx.is_main:
             atomic_write_json(run_dir / RUN_CONFIG, run.to_dict())
-        trainer = Trainer(model, data, run.train, run_dir, ctx, on_epoch_end=_refresh_report)
+        trainer = Trainer(model, data, run.train, run_dir, ctx, callbacks=[ReportRefresh()])
         if resume:
             trainer.resume_from(latest_checkpoint(run_dir))
         trainer.fit()
@@ -152,5 +160,12 @@ def train(
     return run_dir
 
 
-def _refresh_report(trainer: Trainer) -> None:
-    write_report(trainer.run_dir)
+class ReportRefresh:
+    """Rewrites ``report.html`` after each epoch, so a running job can be watched."""
+
+    def on_epoch_end(self, trainer: Trainer) -> None:
+        return None
+
+    def after_checkpoint(self, trainer: Trainer, checkpoint: Path | None) -> None:
+        if checkpoint is not None:
+            write_report(trainer.run_dir)

@@ -24,6 +24,26 @@ def make_generator(seed: int | None, device: str | torch.device = "cpu") -> torc
     return generator
 
 
+def random_draw(
+    kind: str,
+    shape: tuple[int, ...],
+    generator: torch.Generator | None = None,
+    device: str | torch.device = "cpu",
+    dtype: torch.dtype = torch.float32,
+) -> torch.Tensor:
+    """Uniform [0, 1) (``kind="rand"``) or standard normal (``"randn"``) draws of ``shape``.
+
+    The draws come from ``generator`` on its own device (the global RNG when it is ``None``)
+    in float32 (float64 for float64), then move to ``device`` and ``dtype``: a CPU generator
+    gives the same numbers whichever device or precision the model uses.
+    """
+    draw = {"rand": torch.rand, "randn": torch.randn}[kind]
+    source = generator.device if generator is not None else device
+    draw_dtype = torch.float64 if dtype == torch.float64 else torch.float32
+    values = draw(shape, generator=generator, device=source, dtype=draw_dtype)
+    return values.to(device=device, dtype=dtype)
+
+
 def randn(
     shape: tuple[int, ...],
     generator: torch.Generator | None = None,
@@ -31,5 +51,11 @@ def randn(
     dtype: torch.dtype = torch.float32,
 ) -> torch.Tensor:
     """Standard normal draws from ``generator`` (on its own device), placed on ``device``."""
-    source = generator.device if generator is not None else device
-    return torch.randn(shape, generator=generator, device=source, dtype=dtype).to(device)
+    return random_draw("randn", shape, generator, device, dtype)
+
+
+def random_like(
+    kind: str, shape: tuple[int, ...], like: torch.Tensor, generator: torch.Generator | None
+) -> torch.Tensor:
+    """``random_draw`` on the device and dtype of ``like``."""
+    return random_draw(kind, shape, generator, like.device, like.dtype)

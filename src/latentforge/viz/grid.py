@@ -14,7 +14,9 @@ from latentforge.errors import ShapeError
 from latentforge.utils.files import atomic_write
 
 
-def make_grid(images: Tensor, nrow: int | None = None, padding: int = 2, pad_value: float = 1.0) -> Tensor:
+def make_grid(
+    images: Tensor, nrow: int | None = None, padding: int = 2, pad_value: float = 1.0
+) -> Tensor:
     """Tile ``(N, C, H, W)`` images in [0, 1] into one ``(C, H', W')`` image, ``nrow`` per row."""
     if images.dim() != 4:
         raise ShapeError(f"a grid needs images shaped (N, C, H, W), got {tuple(images.shape)}")
@@ -64,5 +66,7 @@ def interleave_rows(top: Tensor, bottom: Tensor, per_row: int = 8) -> Tensor:
     n = (top.shape[0] // per_row) * per_row or top.shape[0]
     per_row = min(per_row, n)
     pairs = torch.stack([top[:n], bottom[:n]])  # (2, n, C, H, W)
-    pairs = pairs.view(2, n // per_row, per_row, *top.shape[1:]).transpose(0, 1)  # (rows, 2, per_row, ...)
+    pairs = pairs.view(2, n // per_row, per_row, *top.shape[1:]).transpose(
+        0, 1
+    )  # (rows, 2, per_row, ...)
     return pairs.reshape(-1, *top.shape[1:])

@@ -12,7 +12,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
-def series_by_prefix(records: list[dict[str, Any]]) -> dict[str, dict[str, list[tuple[int, float]]]]:
+def series_by_prefix(
+    records: list[dict[str, Any]],
+) -> dict[str, dict[str, list[tuple[int, float]]]]:
     """Group logged numbers as ``{"train": {"vae/loss": [(step, value), ...]}, "val": ...}``."""
     groups: dict[str, dict[str, list[tuple[int, float]]]] = defaultdict(lambda: defaultdict(list))
     for record in records:
@@ -24,7 +26,9 @@ def series_by_prefix(records: list[dict[str, Any]]) -> dict[str, dict[str, list[
     return groups
 
 
-def plot_series(title: str, series: dict[str, list[tuple[int, float]]], log_y: bool = False) -> bytes:
+def plot_series(
+    title: str, series: dict[str, list[tuple[int, float]]], log_y: bool = False
+) -> bytes:
     """One figure with a line per series; returns PNG bytes."""
     fig, ax = plt.subplots(figsize=(6.4, 3.6), dpi=100)
     for name, points in sorted(series.items()):

@@ -9,25 +9,28 @@ import json
 from pathlib import Path
 from typing import Any
 
-from latentforge.training.logger import read_metrics
+from latentforge.training.logger import read_metrics, read_warnings
 from latentforge.utils.files import atomic_write_text
 from latentforge.viz.plots import plot_series, series_by_prefix
 
 REPORT_NAME = "report.html"
-WARNINGS_FILE = "warnings.jsonl"
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
-table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left}
+table{border-collapse:collapse;font-size:.9em}
+td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left}
 .grids{display:flex;flex-wrap:wrap;gap:1.5em}.grids figure{margin:0}
-img.grid{image-rendering:pixelated;width:360px}.warn{background:#fff4e5;border-left:4px solid #f0a020;padding:.5em 1em;margin:.5em 0}
+img.grid{image-rendering:pixelated;width:360px}
+.warn{background:#fff4e5;border-left:4px solid #f0a020;padding:.5em 1em;margin:.5em 0}
 """
 
 
 def _png_tag(data: bytes, css_class: str = "", alt: str = "") -> str:
     encoded = base64.b64encode(data).decode("ascii")
-    return f'<img class="{css_class}" alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
+    return (
+        f'<img class="{css_class}" alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
+    )
 
 
 def _table(rows: dict[str, Any]) -> str:
@@ -47,19 +50,6 @@ def _latest_grids(run_dir: Path) -> list[tuple[str, Path]]:
     return grids
 
 
-def _warnings(run_dir: Path) -> list[dict[str, Any]]:
-    path = run_dir / WARNINGS_FILE
-    if not path.is_file():
-        return []
-    out = []
-    for line in path.read_text().splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return out
-
-
 def write_report(run_dir: str | Path, extra_sections: list[tuple[str, str]] | None = None) -> Path:
     """Write ``RUN/report.html`` from the run's files; returns its path."""
     run_dir = Path(run_dir)
@@ -72,16 +62,18 @@ def write_report(run_dir: str | Path, extra_sections: list[tuple[str, str]] | No
 
     epochs = [r for r in records if any(k.startswith("val/") for k in r)]
     if epochs:
-        last = {k: v for k, v in epochs[-1].items() if k.startswith("val/") or k in ("epoch", "step")}
+        last = {
+            k: v for k, v in epochs[-1].items() if k.startswith("val/") or k in ("epoch", "step")
+        }
         parts.append("<h2>Latest validation</h2>" + _table(last))
 
-    warnings = _warnings(run_dir)
+    warnings = read_warnings(run_dir)
     if warnings:
         parts.append("<h2>Health warnings</h2>")
         for w in warnings:
             parts.append(
                 f'<div class="warn"><b>{html.escape(str(w.get("kind", "warning")))}</b> at step '
-                f'{w.get("step", "?")}: {html.escape(str(w.get("message", "")))}</div>'
+                f"{w.get('step', '?')}: {html.escape(str(w.get('message', '')))}</div>"
             )
 
     groups = series_by_prefix(records)

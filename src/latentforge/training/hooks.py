@@ -1,0 +1,52 @@
+"""Ways to extend a training run without editing the engine.
+
+- A model's ``monitors()`` watch the logged numbers and raise :class:`HealthWarning` s
+  (GAN failure modes); the engine writes them to ``warnings.jsonl`` and the report.
+- ``Callback`` s run at the end of each epoch (evaluation metrics, keeping the best
+  checkpoint) and may return numbers to log with the epoch.
+- A batch transform changes each batch before the model sees it (corrupting inputs
+  for denoising, say); it runs for training, validation and the image grids alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from torch import Tensor
+
+if TYPE_CHECKING:
+    from latentforge.training.engine import Trainer
+
+Batch = dict[str, Tensor]
+BatchTransform = Callable[[Batch], Batch]
+
+
+@dataclass
+class HealthWarning:
+    """A named failure (``"mode-collapse"``), what was seen and what to try."""
+
+    kind: str
+    message: str
+    step: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "message": self.message, "step": self.step}
+
+
+class Monitor(Protocol):
+    def observe(self, record: dict[str, Any], step: int) -> list[HealthWarning]:
+        """Look at one log record (``train/<phase>/<name>`` means over the interval)."""
+        ...
+
+
+class Callback(Protocol):
+    def on_epoch_end(self, trainer: Trainer) -> dict[str, float] | None:
+        """Runs on every process after validation; returned numbers join the epoch record."""
+        ...
+
+    def after_checkpoint(self, trainer: Trainer, checkpoint: Path | None) -> None:
+        """Runs after the end-of-epoch checkpoint (``checkpoint`` is None off the main process)."""
+        ...
