@@ -42,8 +42,8 @@ class Autoencoder(EncoderDecoderModel):
     def encode(self, images: Tensor) -> Tensor:
         return self.encoder_features(images)
 
-    def loss(self, images: Tensor) -> LossOutput:
-        logits = self.decode_logits(self.encode(images))
+    def loss(self, images: Tensor, inputs: Tensor | None = None) -> LossOutput:
+        logits = self.decode_logits(self.encode(images if inputs is None else inputs))
         recon = self.reconstruction_loss(logits, images)
         return LossOutput(recon, {"recon": recon.detach()})
 

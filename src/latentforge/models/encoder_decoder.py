@@ -114,8 +114,14 @@ class EncoderDecoderModel(GenerativeModel):
         """Decode the code of each image (the VAE uses the posterior mean)."""
         return self.decode(self.encode(images))
 
-    def loss(self, images: Tensor) -> LossOutput:
+    def loss(self, images: Tensor, inputs: Tensor | None = None) -> LossOutput:
+        """Training loss for reconstructing ``images`` from ``inputs`` (default: ``images``;
+        a corrupted copy for denoising)."""
         raise NotImplementedError
+
+    def batch_loss(self, batch: Batch) -> LossOutput:
+        """The loss on a batch: ``batch["inputs"]`` when present (denoising), else the images."""
+        return self.loss(batch["images"], batch.get("inputs"))
 
     def training_phases(self, train) -> list[Phase]:
         return [
@@ -123,22 +129,22 @@ class EncoderDecoderModel(GenerativeModel):
                 name=self.model_type,
                 parameters=list(self.parameters()),
                 optimizer=OptimizerSpec("adam", lr=train.lr),
-                loss=lambda batch: self.loss(batch["images"]),
+                loss=self.batch_loss,
             )
         ]
 
     def evaluation_losses(self, batch: Batch) -> dict[str, Tensor]:
-        out = self.loss(batch["images"])
+        out = self.batch_loss(batch)
         values = {"loss": out.loss.detach()}
         values.update({k: torch.as_tensor(v) for k, v in out.logs.items()})
         return values
 
     @torch.no_grad()
     def visualize(self, batch: Batch, generator: torch.Generator) -> dict[str, Tensor]:
-        originals = batch["images"][:32]
+        inputs = batch.get("inputs", batch["images"])[:32]
         return {
             "samples": self.sample(64, generator=generator),
-            "reconstructions": interleave_rows(originals, self.reconstruct(originals), per_row=8),
+            "reconstructions": interleave_rows(inputs, self.reconstruct(inputs), per_row=8),
         }
 
 

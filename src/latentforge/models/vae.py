@@ -54,8 +54,8 @@ class VAE(EncoderDecoderModel):
         """The posterior mean: the code a VAE gives an image without sampling."""
         return self.encode_distribution(images)[0]
 
-    def loss(self, images: Tensor) -> LossOutput:
-        mu, logvar = self.encode_distribution(images)
+    def loss(self, images: Tensor, inputs: Tensor | None = None) -> LossOutput:
+        mu, logvar = self.encode_distribution(images if inputs is None else inputs)
         z = reparameterize(mu, logvar)
         recon = self.reconstruction_loss(self.decode_logits(z), images)
         kl = kl_standard_normal(mu, logvar).mean()
