@@ -28,7 +28,7 @@ from latentforge.training.hooks import BatchTransform, Callback
 from latentforge.training.logger import RunLogger
 from latentforge.training.phase_runner import PhaseRunner, freeze_all_but
 from latentforge.training.phases import build_optimizer
-from latentforge.training.precision import grad_scaler
+from latentforge.training.precision import autocast, grad_scaler
 from latentforge.training.schedule import lr_factor
 from latentforge.viz.grid import make_grid, save_image
 
@@ -61,6 +61,7 @@ class Trainer:
                 f"--batch-size {train.batch_size} (the global batch) must be divisible by the "
                 f"{ctx.world_size} processes"
             )
+        autocast(train.precision, ctx.device)  # fails early for a precision the device lacks
         self.model, self.data, self.cfg, self.ctx = model.to(ctx.device), data, train, ctx
         self.run_dir = Path(run_dir)
         self.callbacks = list(callbacks or [])

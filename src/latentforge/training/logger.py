@@ -42,6 +42,8 @@ class RunLogger:
         self.path = Path(run_dir) / METRICS_FILE
         self.enabled = enabled
         self.writer = None
+        if enabled:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         if enabled and tensorboard:
             try:
                 from torch.utils.tensorboard import SummaryWriter

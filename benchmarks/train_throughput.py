@@ -1,0 +1,151 @@
+"""Training throughput of the engine against a bare PyTorch loop, same networks, same data.
+
+Trains the AE and the VAE on Fashion-MNIST through the latentforge engine, and in the same
+process runs a hand-written loop (same model object type, same initial weights, same batch
+order, Adam) over the same images. Both are timed the same way: images per second over
+windows of ``--window`` steps, the first window of each epoch left out as warm-up. Runs
+alternate (engine, bare, engine, bare, ...) so that machine noise hits both alike.
+
+    python benchmarks/train_throughput.py --epochs 1 --repeats 2
+
+Prints one JSON object per model and a summary line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from latentforge.data import load_data
+from latentforge.data.batching import epoch_permutation
+from latentforge.training.config import TrainConfig
+from latentforge.training.distributed import DistContext
+from latentforge.training.engine import Trainer
+from latentforge.training.evaluation import evaluate_losses
+from latentforge.training.logger import read_metrics
+from latentforge.training.run import build_for_data
+from latentforge.utils.seeding import seed_everything
+
+DEFAULT_DATA = (
+    Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "fashion-mnist.npz"
+)
+
+
+def engine_epochs(model_type, options, data, train_cfg, epochs) -> dict:
+    seed_everything(train_cfg.seed)
+    model = build_for_data(model_type, options, data)
+    seed_everything(train_cfg.seed)
+    with tempfile.TemporaryDirectory() as run_dir:
+        cfg = train_cfg.replace(epochs=epochs)
+        start = time.perf_counter()
+        Trainer(model, data, cfg, run_dir, DistContext()).fit()
+        wall = time.perf_counter() - start
+        records = read_metrics(run_dir)
+    rates = _steady_rates([r for r in records if "images_per_s" in r], cfg.log_every, data, cfg)
+    test = evaluate_losses(model, data.test, 500, DistContext())
+    return {"images_per_s": rates, "seconds_per_epoch": wall / epochs, "test": test}
+
+
+def _steady_rates(records, log_every, data, cfg) -> list[float]:
+    per_epoch = len(data.train) // cfg.batch_size
+    return [r["images_per_s"] for r in records if (r["step"] - 1) % per_epoch >= log_every]
+
+
+def bare_epochs(model_type, options, data, train_cfg, epochs, window) -> dict:
+    """The loop a user would write by hand: index, scale, forward, backward, step."""
+    seed_everything(train_cfg.seed)
+    model = build_for_data(model_type, options, data)
+    seed_everything(train_cfg.seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=train_cfg.lr)
+    images_u8 = data.train.images
+    batch_size = train_cfg.batch_size
+    rates, start = [], time.perf_counter()
+    for epoch in range(epochs):
+        order = epoch_permutation(len(images_u8), train_cfg.seed, epoch)
+        steps = len(images_u8) // batch_size
+        tick = time.perf_counter()
+        for step in range(steps):
+            images = images_u8[order[step * batch_size : (step + 1) * batch_size]].float() / 255
+            loss = model.loss(images).loss
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if (step + 1) % window == 0:
+                now = time.perf_counter()
+                if step + 1 > window:  # the first window of an epoch is warm-up
+                    rates.append(window * batch_size / (now - tick))
+                tick = now
+        with torch.no_grad():
+            model.eval()
+            evaluate_losses(model, data.val, 500, DistContext())
+            model.train()
+    wall = time.perf_counter() - start
+    test = evaluate_losses(model, data.test, 500, DistContext())
+    return {"images_per_s": rates, "seconds_per_epoch": wall / epochs, "test": test}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(DEFAULT_DATA.resolve()))
+    parser.add_argument("--models", default="ae,vae")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--latent-dim", type=int, default=16)
+    parser.add_argument("--window", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    data = load_data(args.data, val_fraction=0.1, seed=0)
+    cfg = TrainConfig(
+        batch_size=args.batch_size,
+        lr=1e-3,
+        seed=0,
+        device="cpu",
+        log_every=args.window,
+        progress=False,
+        tensorboard=False,
+        num_workers=0,
+    )
+    summary = {}
+    for model_type in args.models.split(","):
+        options = {"latent_dim": args.latent_dim}
+        engine, bare = [], []
+        for _ in range(args.repeats):
+            engine.append(engine_epochs(model_type, options, data, cfg, args.epochs))
+            bare.append(bare_epochs(model_type, options, data, cfg, args.epochs, args.window))
+        e_rate = statistics.median(r for run in engine for r in run["images_per_s"])
+        b_rate = statistics.median(r for run in bare for r in run["images_per_s"])
+        result = {
+            "model": model_type,
+            "train_images": len(data.train),
+            "batch_size": args.batch_size,
+            "epochs": args.epochs,
+            "repeats": args.repeats,
+            "threads": torch.get_num_threads(),
+            "engine_images_per_s": round(e_rate, 1),
+            "bare_images_per_s": round(b_rate, 1),
+            "ratio": round(e_rate / b_rate, 4),
+            "engine_seconds_per_epoch": round(
+                statistics.median(r["seconds_per_epoch"] for r in engine), 2
+            ),
+            "bare_seconds_per_epoch": round(
+                statistics.median(r["seconds_per_epoch"] for r in bare), 2
+            ),
+            "engine_test_loss": round(engine[-1]["test"]["loss"], 3),
+            "bare_test_loss": round(bare[-1]["test"]["loss"], 3),
+        }
+        summary[model_type] = result["ratio"]
+        print(json.dumps(result), flush=True)
+    print(json.dumps({"ratios": summary, "target": 0.97}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+import math
+
+import pytest
+import torch
+
+from latentforge.errors import ConfigError
+from latentforge.training.config import TrainConfig
+from latentforge.training.ema import EMA
+from latentforge.training.precision import autocast
+from latentforge.training.schedule import lr_factor
+
+
+def test_lr_schedules_follow_their_formulas():
+    assert lr_factor("constant", 50, 100) == 1.0
+    assert lr_factor("cosine", 0, 100) == pytest.approx(1.0)
+    assert lr_factor("cosine", 50, 100) == pytest.approx(0.5)
+    assert lr_factor("cosine", 25, 100) == pytest.approx(0.5 * (1 + math.cos(math.pi / 4)))
+    assert lr_factor("linear", 75, 100) == pytest.approx(0.25)
+    assert lr_factor("linear", 4, 100, warmup_steps=10) == pytest.approx(0.5)
+    assert lr_factor("linear", 55, 100, warmup_steps=10) == pytest.approx(0.5)
+
+
+def test_ema_is_the_exponential_average_by_hand():
+    module = torch.nn.Linear(1, 1, bias=False)
+    module.weight.data.fill_(1.0)
+    ema = EMA(module, decay=0.9)
+    module.weight.data.fill_(3.0)
+    ema.update(module)
+    assert ema.state_dict()["weight"].item() == pytest.approx(0.9 * 1.0 + 0.1 * 3.0)
+    module.weight.data.fill_(0.0)
+    ema.update(module)
+    assert ema.state_dict()["weight"].item() == pytest.approx(0.9 * 1.2)
+
+
+def test_fp16_on_cpu_is_refused_with_the_fix():
+    with pytest.raises(ConfigError, match="use --precision bf16"):
+        autocast("fp16", torch.device("cpu"))
+
+
+def test_bf16_autocast_runs_matmuls_in_bf16_on_cpu():
+    with autocast("bf16", torch.device("cpu")):
+        out = torch.nn.Linear(4, 4)(torch.randn(2, 4))
+    assert out.dtype == torch.bfloat16
+
+
+@pytest.mark.parametrize(
+    "changes,flag",
+    [
+        ({"epochs": 0}, "--epochs"),
+        ({"batch_size": 0}, "--batch-size"),
+        ({"lr": 0.0}, "--lr"),
+        ({"device": "tpu"}, "--device"),
+        ({"precision": "fp8"}, "--precision"),
+        ({"grad_clip": -1.0}, "--grad-clip"),
+        ({"ema_decay": 1.0}, "--ema-decay"),
+        ({"lr_schedule": "step"}, "--lr-schedule"),
+        ({"max_steps": 0}, "--max-steps"),
+    ],
+)
+def test_bad_training_options_name_the_flag(changes, flag):
+    with pytest.raises(ConfigError, match=flag):
+        TrainConfig(**changes)
