@@ -123,16 +123,6 @@ def test_streamed_batches_equal_in_memory_batches(tmp_path, num_workers):
         assert torch.equal(mine["labels"], reference["labels"])
 
 
-def test_streaming_set_survives_transfer_to_spawned_workers(tmp_path):
-    import pickle  # DataLoader sends the dataset to spawned workers this way (nothing on disk)
-
-    _labelled_folder(tmp_path)
-    streamed = load_data(str(tmp_path), stream_threshold_bytes=0, val_fraction=0).train
-    copy = pickle.loads(pickle.dumps(streamed))
-    indices = torch.tensor([4, 0, 2])
-    assert torch.equal(copy.take(indices)[0], streamed.take(indices)[0])
-
-
 def test_streaming_reports_damage_found_while_training(tmp_path):
     pixels = _labelled_folder(tmp_path)
     streamed = load_data(str(tmp_path), stream_threshold_bytes=0, val_fraction=0).train
@@ -140,3 +130,14 @@ def test_streaming_reports_damage_found_while_training(tmp_path):
     victim.write_bytes(victim.read_bytes()[:40])
     with pytest.raises(DataError, match=victim.name):
         streamed.take(torch.tensor([1]))
+
+
+def test_damage_found_in_a_worker_is_one_line_naming_the_file(tmp_path):
+    pixels = _labelled_folder(tmp_path)
+    streamed = load_data(str(tmp_path), stream_threshold_bytes=0, val_fraction=0).train
+    victim = tmp_path / sorted(pixels)[1]
+    victim.write_bytes(victim.read_bytes()[:40])
+    with pytest.raises(DataError) as caught:
+        list(iterate_batches(streamed, batch_size=7, shuffle=False, num_workers=2))
+    message = str(caught.value)
+    assert victim.name in message and "\n" not in message and "Traceback" not in message

@@ -14,6 +14,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from latentforge.data.base import ImageSet
+from latentforge.errors import DataError
 
 Batch = dict[str, torch.Tensor]
 
@@ -103,5 +104,9 @@ def iterate_batches(
         pin_memory=device.type == "cuda",
         persistent_workers=False,
     )
-    for images, labels in loader:
-        yield to_batch(images, labels, device)
+    try:
+        for images, labels in loader:
+            yield to_batch(images, labels, device)
+    except DataError as err:  # re-raised from a worker with its traceback in the message
+        last_line = str(err).strip().splitlines()[-1]
+        raise DataError(last_line.removeprefix(f"{DataError.__module__}.DataError: ")) from None
