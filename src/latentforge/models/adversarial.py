@@ -21,12 +21,11 @@ import torch
 from torch import Tensor, nn
 
 from latentforge.config import require
-from latentforge.errors import ShapeError
 from latentforge.losses import ADVERSARIAL_LOSSES, gradient_penalty, weight_clipping_
 from latentforge.metrics.diversity import diversity_ratio
 from latentforge.models.adversarial_logs import score_logs
 from latentforge.models.base import GenerativeModel, ModelConfig
-from latentforge.nn.conv_nets import probe_output_shape
+from latentforge.nn.conv_nets import expect_output_shape
 from latentforge.training.health import GANHealthMonitor, HealthThresholds
 from latentforge.training.hooks import Monitor
 from latentforge.training.phases import OPTIMIZERS, Batch, LossOutput, OptimizerSpec, Phase
@@ -155,14 +154,8 @@ class AdversarialModel(GenerativeModel):
         raise NotImplementedError
 
     def _check_networks(self) -> None:
-        z_dim = self.config.z_dim
-        got = _probe(self.generator, "generator", (z_dim,))
-        if got != self.image_shape:
-            raise ShapeError(
-                f"the generator maps (N, {z_dim}) to (N, {', '.join(map(str, got))}); it must "
-                f"give images (N, {', '.join(map(str, self.image_shape))})"
-            )
-        _probe(self.discriminator, "discriminator", self.image_shape)
+        expect_output_shape(self.generator, "generator", (self.config.z_dim,), self.image_shape)
+        expect_output_shape(self.discriminator, "discriminator", self.image_shape)
 
     # --- the generative interface ----------------------------------------------------------
     @property
@@ -266,12 +259,3 @@ class AdversarialModel(GenerativeModel):
 
     def ema_module(self) -> nn.Module:
         return self.generator
-
-
-def _probe(module: nn.Module, name: str, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-    try:
-        return probe_output_shape(module, input_shape)
-    except Exception as err:  # noqa: BLE001 - any failure of a user module is a shape problem
-        raise ShapeError(
-            f"the {name} fails on input of shape (N, {', '.join(map(str, input_shape))}): {err}"
-        ) from None
