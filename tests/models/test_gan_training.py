@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from latentforge.data.base import DataBundle, TensorImageSet
 from latentforge.losses import gradient_penalty
 from latentforge.models import DCGAN, GAN, WGAN, WGANGP, DCGANConfig, GANConfig
 from latentforge.models.adversarial import DiscriminatorSchedule
@@ -168,3 +169,22 @@ def test_ema_tracks_the_generator_only(tmp_path) -> None:
         torch.testing.assert_close(inference.generator.state_dict()[key], value)
     for key, value in model.discriminator.state_dict().items():
         torch.testing.assert_close(inference.discriminator.state_dict()[key], value)
+
+
+def test_an_epoch_writes_a_grid_from_fixed_noise_and_validates_the_discriminator(
+    tmp_path,
+) -> None:
+    images = tiny_bundle(80).train.images
+    data = DataBundle("blobs", TensorImageSet(images[:64]), val=TensorImageSet(images[64:]))
+    model = DCGAN(DCGANConfig(**TINY_CONV))
+    run_engine(model, tmp_path, data, epochs=1)
+    assert (tmp_path / "images" / "samples" / "epoch-0001.png").is_file()
+    epoch = [r for r in read_metrics(tmp_path) if "epoch_end_s" in r][-1]
+    for key in ("val/d_loss", "val/accuracy", "val/d_real", "val/d_fake"):
+        assert key in epoch
+    assert 0.0 <= epoch["val/accuracy"] <= 1.0
+    model.eval()
+    first = model.visualize({}, torch.Generator().manual_seed(1234))["samples"]
+    again = model.visualize({}, torch.Generator().manual_seed(1234))["samples"]
+    assert first.shape == (64, 1, 12, 12)
+    torch.testing.assert_close(first, again)  # the same noise every epoch

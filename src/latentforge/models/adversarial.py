@@ -179,14 +179,20 @@ class AdversarialModel(GenerativeModel):
         return self.discriminator(images * 2.0 - 1.0)
 
     # --- the two phases ------------------------------------------------------------------
-    def discriminator_loss(self, batch: Batch) -> LossOutput:
-        """L_D on a batch of real images and as many generated ones (G is not trained)."""
-        real = batch["images"] * 2.0 - 1.0
+    def _judge(self, images: Tensor) -> tuple[Tensor, Tensor, Tensor, dict[str, Tensor]]:
+        """Real images in [0, 1] and as many fresh fakes (G without gradients) through D:
+        ``(real, fake, L_D, score logs)``, the images in [-1, 1]."""
+        real = images * 2.0 - 1.0
         with torch.no_grad():
             fake = self.generator(self.sample_latent(real.shape[0]))
         real_scores, fake_scores = self.discriminator(real), self.discriminator(fake)
         loss = self.adversarial_loss.discriminator_loss(real_scores, fake_scores)
-        logs = score_logs(self.adversarial_loss, real_scores, fake_scores, loss)
+        return real, fake, loss, score_logs(self.adversarial_loss, real_scores, fake_scores, loss)
+
+    def discriminator_loss(self, batch: Batch) -> LossOutput:
+        """L_D on a batch of real images and as many generated ones (G is not trained), plus
+        the gradient penalty where the loss needs one."""
+        real, fake, loss, logs = self._judge(batch["images"])
         if self.adversarial_loss.needs_gradient_penalty:
             penalty = gradient_penalty(self.discriminator, real, fake, self.config.gp_weight)
             logs["gradient_penalty"] = penalty.detach()
@@ -244,12 +250,8 @@ class AdversarialModel(GenerativeModel):
     def evaluation_losses(self, batch: Batch) -> dict[str, Tensor]:
         """Discriminator loss and scores on held-out real images against fresh fakes: a
         discriminator that scores training images far above held-out ones has memorised."""
-        real = batch["images"] * 2.0 - 1.0
-        fake = self.generator(self.sample_latent(real.shape[0]))
-        real_scores, fake_scores = self.discriminator(real), self.discriminator(fake)
-        loss = self.adversarial_loss.discriminator_loss(real_scores, fake_scores)
-        logs = score_logs(self.adversarial_loss, real_scores, fake_scores, loss)
-        return {"d_loss": loss, **{k: torch.as_tensor(v) for k, v in logs.items()}}
+        _, _, loss, logs = self._judge(batch["images"])
+        return {"d_loss": loss, **logs}
 
     # --- engine hooks --------------------------------------------------------------------
     def monitors(self) -> list[Monitor]:
