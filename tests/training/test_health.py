@@ -64,6 +64,12 @@ def test_vanishing_gradients_fire_when_grad_collapses_while_d_is_always_right() 
     assert replay(records) == [(VANISHING, records[10 + patience - 1]["step"])]
 
 
+def test_the_slow_gradient_decline_of_a_healthy_run_is_not_vanishing() -> None:
+    # D right 96% of the time while the gradient falls 50 -> 2 (4%) over 400 records
+    slow = {D + "accuracy": 0.96, G + "grad_norm": lambda i: 50.0 * 0.04 ** (i / 400)}
+    assert replay(stream(0, 400, slow, start=2000)) == []
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -136,7 +142,7 @@ def test_messages_name_the_failure_and_what_to_try() -> None:
     monitor = GANHealthMonitor(thresholds=HealthThresholds(patience=1))
     record = healthy(5000, random.Random(0))
     record.update({D + "accuracy": 1.0, G + "grad_norm": 1e-4, G + "diversity": 0.05})
-    monitor.peak_grad_norm = 3.0
+    monitor.recent_grad_norms.append(3.0)
     warnings = monitor.observe(record, 5000)
     assert {w.kind for w in warnings} == {VANISHING, MODE_COLLAPSE}
     for w in warnings:

@@ -12,7 +12,8 @@ warning                fires when, for ``patience`` records in a row (``long_pat
                        for imbalance)
 =====================  ==============================================================
 vanishing-gradients    accuracy >= ``confident_accuracy`` and grad_norm <=
-                       ``vanished_fraction`` x its peak so far
+                       ``vanished_fraction`` x its peak over the last ``window``
+                       records (a collapse, not the slow decline of a healthy run)
 mode-collapse          diversity <= ``collapse_ratio`` after it had reached
                        ``diverse_ratio``, or from ``grace_steps`` on (a generator
                        starts out making near-identical images)
@@ -81,7 +82,7 @@ class GANHealthMonitor:
         self.g_key = f"train/{g_phase}/"
         self.t = thresholds or HealthThresholds()
         self.streaks: dict[str, int] = {}
-        self.peak_grad_norm = 0.0
+        self.recent_grad_norms: deque[float] = deque(maxlen=self.t.window)
         self.peak_diversity = 0.0
         self.baseline_scales: list[float] = []
         self.winners: deque[str] = deque(maxlen=self.t.window)
@@ -132,15 +133,15 @@ class GANHealthMonitor:
         accuracy = self._get(record, self.d_key + "accuracy")
         if grad_norm is None or accuracy is None or not math.isfinite(grad_norm):
             return None
-        self.peak_grad_norm = max(self.peak_grad_norm, grad_norm)
-        peak = self.peak_grad_norm
+        self.recent_grad_norms.append(grad_norm)
+        peak = max(self.recent_grad_norms)
         if accuracy < self.t.confident_accuracy or grad_norm > self.t.vanished_fraction * peak:
             return None
         share = grad_norm / peak if peak > 0 else 0.0
         return (
             VANISHING,
             f"vanishing gradients: the gradient reaching the generator fell to {grad_norm:.3g} "
-            f"({share:.1%} of its peak {peak:.3g}) while the discriminator is right "
+            f"({share:.1%} of its recent peak {peak:.3g}) while the discriminator is right "
             f"{accuracy:.0%} of the time, so the generator's loss saturates and it stops "
             "learning. Try --loss non-saturating (or wasserstein-gp), a lower --lr-d, fewer "
             "--d-steps, or a smaller discriminator",
