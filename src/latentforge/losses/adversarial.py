@@ -49,12 +49,19 @@ class AdversarialLoss:
             to the critic loss (WGAN-GP).
         needs_weight_clipping: apply :func:`~latentforge.losses.lipschitz.weight_clipping_`
             to the critic after each of its optimiser steps (the original WGAN).
+        scores_are_logits: the loss reads a score s as the probability D(x) = sigmoid(s)
+            that the image is real (minimax, non-saturating); monitors report sigmoid(s).
+        decision_threshold: the score above which the discriminator calls an image real
+            (0 for logits and hinge, 0.5 for least squares); ``None`` for a Wasserstein
+            critic, whose scores have no fixed origin.
     """
 
     discriminator_loss: DiscriminatorLoss
     generator_loss: GeneratorLoss
     needs_gradient_penalty: bool = False
     needs_weight_clipping: bool = False
+    scores_are_logits: bool = False
+    decision_threshold: float | None = 0.0
 
 
 def bce_discriminator_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
@@ -151,20 +158,30 @@ def least_squares_generator_loss(fake_scores: Tensor) -> Tensor:
 
 
 ADVERSARIAL_LOSSES: Registry[AdversarialLoss] = Registry("adversarial loss")
-ADVERSARIAL_LOSSES.add("minimax", AdversarialLoss(bce_discriminator_loss, minimax_generator_loss))
 ADVERSARIAL_LOSSES.add(
-    "non-saturating", AdversarialLoss(bce_discriminator_loss, non_saturating_generator_loss)
+    "minimax",
+    AdversarialLoss(bce_discriminator_loss, minimax_generator_loss, scores_are_logits=True),
+)
+ADVERSARIAL_LOSSES.add(
+    "non-saturating",
+    AdversarialLoss(bce_discriminator_loss, non_saturating_generator_loss, scores_are_logits=True),
 )
 ADVERSARIAL_LOSSES.add(
     "wasserstein",
     AdversarialLoss(
-        wasserstein_critic_loss, wasserstein_generator_loss, needs_weight_clipping=True
+        wasserstein_critic_loss,
+        wasserstein_generator_loss,
+        needs_weight_clipping=True,
+        decision_threshold=None,
     ),
 )
 ADVERSARIAL_LOSSES.add(
     "wasserstein-gp",
     AdversarialLoss(
-        wasserstein_critic_loss, wasserstein_generator_loss, needs_gradient_penalty=True
+        wasserstein_critic_loss,
+        wasserstein_generator_loss,
+        needs_gradient_penalty=True,
+        decision_threshold=None,
     ),
 )
 ADVERSARIAL_LOSSES.add(
@@ -172,5 +189,7 @@ ADVERSARIAL_LOSSES.add(
 )
 ADVERSARIAL_LOSSES.add(
     "least-squares",
-    AdversarialLoss(least_squares_discriminator_loss, least_squares_generator_loss),
+    AdversarialLoss(
+        least_squares_discriminator_loss, least_squares_generator_loss, decision_threshold=0.5
+    ),
 )

@@ -9,10 +9,9 @@ import torch
 from torch import Tensor, nn
 
 from latentforge.config import require
-from latentforge.errors import ShapeError
 from latentforge.losses.reconstruction import RECONSTRUCTION_LOSSES
 from latentforge.models.base import GenerativeModel, ModelConfig
-from latentforge.nn.conv_nets import ConvDecoder, ConvEncoder, probe_output_shape
+from latentforge.nn.conv_nets import ConvDecoder, ConvEncoder, expect_output_shape
 from latentforge.nn.layers import ACTIVATIONS, NORMS
 from latentforge.nn.upsample import UPSAMPLE_MODES
 from latentforge.training.phases import Batch, LossOutput, OptimizerSpec, Phase
@@ -87,8 +86,8 @@ class EncoderDecoderModel(GenerativeModel):
             c.norm,
             c.activation,
         )
-        _expect_shape(self.encoder, "encoder", image_shape, (self.encoder_outputs,))
-        _expect_shape(self.decoder, "decoder", (c.latent_dim,), image_shape)
+        expect_output_shape(self.encoder, "encoder", image_shape, (self.encoder_outputs,))
+        expect_output_shape(self.decoder, "decoder", (c.latent_dim,), image_shape)
         self.reconstruction_loss = RECONSTRUCTION_LOSSES.get(c.reconstruction)
 
     @property
@@ -146,19 +145,3 @@ class EncoderDecoderModel(GenerativeModel):
             "samples": self.sample(64, generator=generator),
             "reconstructions": interleave_rows(inputs, self.reconstruct(inputs), per_row=8),
         }
-
-
-def _expect_shape(
-    module: nn.Module, name: str, input_shape: tuple[int, ...], expected: tuple[int, ...]
-) -> None:
-    try:
-        got = probe_output_shape(module, input_shape)
-    except Exception as err:  # noqa: BLE001 - any failure of a user module is a shape problem
-        raise ShapeError(
-            f"the {name} fails on input of shape (N, {', '.join(map(str, input_shape))}): {err}"
-        ) from None
-    if got != expected:
-        raise ShapeError(
-            f"the {name} maps (N, {', '.join(map(str, input_shape))}) to "
-            f"(N, {', '.join(map(str, got))}); it must give (N, {', '.join(map(str, expected))})"
-        )

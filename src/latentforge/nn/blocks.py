@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
+from latentforge.errors import ShapeError
 from latentforge.nn.layers import activation_layer, norm_layer
 
 
@@ -16,7 +17,7 @@ class ConvBlock(nn.Sequential):
         out_channels: int,
         kernel_size: int = 3,
         stride: int = 1,
-        padding: int | None = None,
+        padding: int | tuple[int, int] | None = None,
         norm: str = "none",
         activation: str = "leaky_relu",
     ) -> None:
@@ -31,6 +32,19 @@ class ConvBlock(nn.Sequential):
 def halved(size: int) -> int:
     """Spatial size after a 3x3, stride-2, padding-1 convolution: ceil(size / 2)."""
     return (size + 1) // 2
+
+
+def halving_padding(size: int, kernel: int) -> int:
+    """The smallest padding p for which a stride-2 convolution with ``kernel`` maps ``size``
+    to ceil(size / 2), i.e. floor((size + 2p - kernel) / 2) + 1 = ceil(size / 2): 1 for
+    kernel 3; for kernel 4, 1 when ``size`` is even and 2 when it is odd."""
+    for padding in range(kernel):
+        if (size + 2 * padding - kernel) // 2 + 1 == halved(size):
+            return padding
+    raise ShapeError(
+        f"no padding lets a stride-2 convolution with kernel {kernel} halve size {size}; "
+        "use kernel 3 or 4"
+    )
 
 
 def downsampled_sizes(size: tuple[int, int], steps: int) -> list[tuple[int, int]]:

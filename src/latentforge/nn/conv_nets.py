@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from latentforge.errors import ShapeError
 from latentforge.nn.blocks import ConvBlock, downsampled_sizes
 from latentforge.nn.layers import activation_layer
 from latentforge.nn.upsample import UpBlock
@@ -97,3 +98,24 @@ def probe_output_shape(module: nn.Module, input_shape: tuple[int, ...]) -> tuple
     finally:
         module.train(was_training)
     return tuple(out.shape[1:])
+
+
+def expect_output_shape(
+    module: nn.Module,
+    name: str,
+    input_shape: tuple[int, ...],
+    expected: tuple[int, ...] | None = None,
+) -> tuple[int, ...]:
+    """``module``'s output shape (sans batch) on ``(N, *input_shape)``; a :class:`ShapeError`
+    naming ``name`` when it fails or (if ``expected`` is given) gives another shape."""
+    shown = ", ".join(map(str, input_shape))
+    try:
+        got = probe_output_shape(module, input_shape)
+    except Exception as err:  # noqa: BLE001 - any failure of a user module is a shape problem
+        raise ShapeError(f"the {name} fails on input of shape (N, {shown}): {err}") from None
+    if expected is not None and got != expected:
+        raise ShapeError(
+            f"the {name} maps (N, {shown}) to (N, {', '.join(map(str, got))}); "
+            f"it must give (N, {', '.join(map(str, expected))})"
+        )
+    return got

@@ -119,6 +119,27 @@ def output_padding_for(
     return output_padding
 
 
+def transposed_padding_for(
+    in_size: int, target_size: int, kernel: int, stride: int = 2
+) -> tuple[int, int]:
+    """The smallest ``padding`` (with its ``output_padding``, see :func:`output_padding_for`)
+    for which a transposed convolution maps ``in_size`` to ``target_size``.
+
+    Kernel 3, stride 2 needs padding 1 for every target 2 * in - 1 or 2 * in; kernel 4
+    (DCGAN's choice, a multiple of the stride: no checkerboard from uneven overlap) needs
+    padding 1 for 2 * in and padding 2 for 2 * in - 1.
+    """
+    for padding in range(kernel):
+        try:
+            return padding, output_padding_for(in_size, target_size, kernel, stride, padding)
+        except ShapeError:
+            continue
+    raise ShapeError(
+        f"no padding lets a transposed convolution (kernel {kernel}, stride {stride}) map size "
+        f"{in_size} to {target_size}; change the kernel or the stride"
+    )
+
+
 def _check_tensors(
     x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, groups: int
 ) -> None:

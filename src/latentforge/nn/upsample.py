@@ -14,13 +14,17 @@ from torch import Tensor, nn
 
 from latentforge.errors import ConfigError
 from latentforge.nn.layers import activation_layer, norm_layer
-from latentforge.nn.transposed_conv import output_padding_for
+from latentforge.nn.transposed_conv import transposed_padding_for
 
 UPSAMPLE_MODES = ("transposed", "nearest", "bilinear")
 
 
 class Upsample(nn.Module):
-    """Upsample ``(N, C_in, h, w)`` to ``(N, C_out, H, W)`` with a learned convolution."""
+    """Upsample ``(N, C_in, h, w)`` to ``(N, C_out, H, W)`` with a learned convolution.
+
+    ``kernel_size`` is that of the transposed convolution (3, or 4 as in DCGAN; padding
+    per dimension from :func:`transposed_padding_for`); resize modes convolve with 3x3.
+    """
 
     def __init__(
         self,
@@ -29,6 +33,7 @@ class Upsample(nn.Module):
         in_size: tuple[int, int],
         out_size: tuple[int, int],
         mode: str = "transposed",
+        kernel_size: int = 3,
     ) -> None:
         super().__init__()
         if mode not in UPSAMPLE_MODES:
@@ -38,9 +43,14 @@ class Upsample(nn.Module):
         self.mode = mode
         self.out_size = tuple(out_size)
         if mode == "transposed":
-            pads = [output_padding_for(i, o, 3, 2, 1) for i, o in zip(in_size, out_size)]
+            pads = [transposed_padding_for(i, o, kernel_size, 2) for i, o in zip(in_size, out_size)]
             self.conv: nn.Module = nn.ConvTranspose2d(
-                in_channels, out_channels, 3, stride=2, padding=1, output_padding=tuple(pads)
+                in_channels,
+                out_channels,
+                kernel_size,
+                stride=2,
+                padding=tuple(p for p, _ in pads),
+                output_padding=tuple(op for _, op in pads),
             )
             self.resize: nn.Module = nn.Identity()
         else:
@@ -64,9 +74,10 @@ class UpBlock(nn.Sequential):
         mode: str = "transposed",
         norm: str = "none",
         activation: str = "leaky_relu",
+        kernel_size: int = 3,
     ) -> None:
         super().__init__(
-            Upsample(in_channels, out_channels, in_size, out_size, mode),
+            Upsample(in_channels, out_channels, in_size, out_size, mode, kernel_size),
             norm_layer(norm, out_channels),
             activation_layer(activation),
         )
