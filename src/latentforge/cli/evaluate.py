@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from latentforge.evaluation.config import ALL_METRICS, EvaluationConfig, parse_metric_names
+from latentforge.evaluation.config import ALL_METRICS, EvaluationConfig
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -31,7 +31,6 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--metrics",
         default=",".join(ALL_METRICS),
-        type=parse_metric_names,
         help=f"comma-separated (default: {','.join(ALL_METRICS)})",
     )
     parser.add_argument("-n", "--n", type=int, default=10_000, help="generated samples")

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
+from tqdm import tqdm
 
 from latentforge.evaluation.config import EvaluationConfig
 from latentforge.metrics.features.base import FeatureExtractor, FeatureSet
@@ -68,7 +69,19 @@ class EvaluationInputs:
     extractor: FeatureExtractor | None = None
     real: RealFeatures | None = None
     fake: FeatureSet | None = None
+    progress: bool = False
     notes: list[str] = field(default_factory=list)
+
+    def batches(self, count: int, batch: int, desc: str) -> Iterator[Tensor]:
+        """``count`` real images, ``batch`` at a time, with a progress bar when asked for."""
+        return tqdm(
+            self.real_batches(count, batch),
+            total=-(-count // batch),
+            desc=desc,
+            unit="batch",
+            leave=False,
+            disable=not self.progress,
+        )
 
 
 Requirement = Callable[[GenerativeModel, FeatureExtractor | None], str | None]
@@ -165,7 +178,7 @@ def _nll(inputs: EvaluationInputs) -> dict[str, float]:
     generator = torch.Generator(device=inputs.device).manual_seed(config.seed)
     log_likelihood = _log_likelihood_fn(model)
     nelbo_sum = nll_sum = 0.0
-    for images in inputs.real_batches(count, batch):
+    for images in inputs.batches(count, batch, f"nll (k = {config.nll_k})"):
         x = images.to(inputs.device)
         encode = model.encode_distribution
         nelbo_sum += negative_elbo(x, encode, log_likelihood, generator=generator).sum().item()
@@ -200,7 +213,7 @@ def _needs_likelihood(model: GenerativeModel, extractor: FeatureExtractor | None
 def _recon(inputs: EvaluationInputs) -> dict[str, float]:
     sums = torch.zeros(3, dtype=torch.float64)
     count = 0
-    for images in inputs.real_batches(inputs.num_real, inputs.config.batch_size):
+    for images in inputs.batches(inputs.num_real, inputs.config.batch_size, "reconstructions"):
         x = images.to(inputs.device)
         recon = inputs.model.reconstruct(x).clamp(0.0, 1.0)
         per_image = (per_image_mse(recon, x), per_image_psnr(recon, x), per_image_ssim(recon, x))

@@ -161,6 +161,7 @@ class Evaluator:
             device=self.device,
             real_batches=self._real_batches,
             num_real=len(self.real_indices),
+            progress=self.progress,
         )
         if any(metric.uses_samples for metric in chosen):
             start = time.perf_counter()

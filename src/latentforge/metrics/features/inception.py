@@ -49,34 +49,51 @@ WEIGHT_FILES = {
     "inception_v3_google-1a9a5a14.pth": "torchvision",  # older torchvision releases
 }
 NUM_CLASSES = {"fid": 1008, "torchvision": 1000}
-FID_MEAN_POOL_BLOCKS = (
-    "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6b", "Mixed_6c", "Mixed_6d", "Mixed_6e", "Mixed_7b"
-)  # fmt: skip
 
 
-def _replace_pool_branch(block: nn.Module, pool) -> nn.Module:
-    """Make ``block`` (an Inception A/C/E block) pool its pool branch with ``pool``.
+class _FIDPoolBranch:
+    """Recompute an Inception block's pool branch with the FID network's pooling.
 
-    torchvision's blocks return their branches as a list whose last entry is the pool branch;
-    that entry is recomputed with the FID pooling (one extra 1x1 convolution per block).
+    torchvision's A, C and E blocks return their branches as a list whose last entry is the
+    pool branch (average pool with padding counted, then a 1x1 convolution); here that entry
+    is recomputed from ``fid_pool(x)`` (one extra 1x1 convolution per block, no copied code).
     """
-    parent_forward = block._forward
 
-    def _forward(x: Tensor) -> list[Tensor]:
-        outputs = parent_forward(x)
-        outputs[-1] = block.branch_pool(pool(x))
+    def _forward(self, x: Tensor) -> list[Tensor]:
+        outputs = super()._forward(x)  # type: ignore[misc]
+        outputs[-1] = self.branch_pool(self.fid_pool(x))  # type: ignore[attr-defined]
         return outputs
 
-    block._forward = _forward  # instance attribute: the class itself is not changed
-    return block
+    @staticmethod
+    def fid_pool(x: Tensor) -> Tensor:
+        return F.avg_pool2d(x, kernel_size=3, stride=1, padding=1, count_include_pad=False)
 
 
-def _mean_pool_without_padding(x: Tensor) -> Tensor:
-    return F.avg_pool2d(x, kernel_size=3, stride=1, padding=1, count_include_pad=False)
+class FIDInceptionA(_FIDPoolBranch, tv_inception.InceptionA):
+    pass
 
 
-def _max_pool(x: Tensor) -> Tensor:
-    return F.max_pool2d(x, kernel_size=3, stride=1, padding=1)
+class FIDInceptionC(_FIDPoolBranch, tv_inception.InceptionC):
+    pass
+
+
+class FIDInceptionE1(_FIDPoolBranch, tv_inception.InceptionE):
+    pass
+
+
+class FIDInceptionE2(_FIDPoolBranch, tv_inception.InceptionE):
+    @staticmethod
+    def fid_pool(x: Tensor) -> Tensor:
+        return F.max_pool2d(x, kernel_size=3, stride=1, padding=1)
+
+
+# The blocks of the FID network that differ from torchvision's (same parameters, other pooling).
+FID_BLOCKS = {
+    **dict.fromkeys(("Mixed_5b", "Mixed_5c", "Mixed_5d"), FIDInceptionA),
+    **dict.fromkeys(("Mixed_6b", "Mixed_6c", "Mixed_6d", "Mixed_6e"), FIDInceptionC),
+    "Mixed_7b": FIDInceptionE1,
+    "Mixed_7c": FIDInceptionE2,
+}
 
 
 class InceptionV3Features(nn.Module):
@@ -100,9 +117,8 @@ class InceptionV3Features(nn.Module):
             init_weights=False,
         )
         if variant == "fid":
-            for name in FID_MEAN_POOL_BLOCKS:
-                _replace_pool_branch(getattr(net, name), _mean_pool_without_padding)
-            _replace_pool_branch(net.Mixed_7c, _max_pool)
+            for name, fid_class in FID_BLOCKS.items():
+                getattr(net, name).__class__ = fid_class  # a subclass with no extra state
         self.net = net
 
     def features_and_logits(self, images: Tensor) -> tuple[Tensor, Tensor]:
