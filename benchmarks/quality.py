@@ -48,11 +48,16 @@ ROWS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "quality.md"
 
 
-def mean_images_per_s(run_dir: Path) -> float | None:
-    """Training throughput: the mean of the logged windows after the first (warm-up)."""
-    values = [r["images_per_s"] for r in read_metrics(run_dir) if "images_per_s" in r]
+def mean_images_per_s(run_dir: Path, train_seconds: float) -> float:
+    """Training throughput: the mean of the logged windows after the first (warm-up), or,
+    for runs too short to log one, images seen over the whole training time."""
+    records = read_metrics(run_dir)
+    values = [r["images_per_s"] for r in records if "images_per_s" in r]
     values = values[1:] or values
-    return sum(values) / len(values) if values else None
+    if values:
+        return sum(values) / len(values)
+    seen = max((r.get("images_seen", 0) for r in records), default=0)
+    return seen / train_seconds
 
 
 def measure(row: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -81,7 +86,7 @@ def measure(row: str, args: argparse.Namespace) -> dict[str, Any]:
         "model": model_options,
         "epochs": args.epochs,
         "train_seconds": train_s,
-        "train_images_per_s": mean_images_per_s(run_dir),
+        "train_images_per_s": mean_images_per_s(run_dir, train_s),
         "evaluation": result.to_dict(),
     }
 
@@ -107,11 +112,11 @@ def table(results: dict[str, Any]) -> str:
         modes = "n/a"
         if "classes_covered" in m:
             modes = f"{int(m['classes_covered'])}/{int(m['num_classes'])}"
-        speed = entry.get("train_images_per_s")
+        speed = entry["train_images_per_s"]
         cells = [
             row,
             str(entry["epochs"]),
-            "n/a" if speed is None else f"{speed:.0f}",
+            f"{speed:.0f}",
             _cell(m, "fid", ".2f"),
             "n/a" if kid is None else f"{float(kid) * 1e3:.2f}",
             _cell(m, "precision"),
@@ -136,8 +141,8 @@ def write_doc(
 
 Measured by `benchmarks/quality.py`: each model trains on the 60,000 Fashion-MNIST train images
 for a fixed number of epochs (seed 0, batch 128 unless noted in the script), then its newest
-checkpoint is evaluated against the 10,000 test images with {info.get("num_generated", "n")}
-generated samples.
+checkpoint is evaluated against {info.get("num_real")} test images with
+{info.get("num_generated")} generated samples.
 
 Reproduce (the rows measured here were run one or more at a time, under the CPU lock):
 
@@ -151,7 +156,8 @@ Reproduce (the rows measured here were run one or more at a time, under the CPU 
   Frechet distance in *these* features, not FID: do not compare it with published FID values,
   which use Inception-v3 features.
 - **KID**: unbiased MMD^2 with the cubic kernel, mean over 100 subsets of 1000, times 1000.
-- **precision / recall** (k = 3), **density / coverage** (k = 5) on 10,000 vs 10,000 features.
+- **precision / recall** (k = 3), **density / coverage** (k = 5) on {info.get("num_real")} real
+  vs {info.get("num_generated")} generated features.
 - **modes**: classes that at least one sample is classified as, out of 10.
 - **NLL**: importance-weighted estimate with k = {nll_k}
   on 1,000 test images, in nats per image (bits per dimension); VAEs only. The VAEs use a
