@@ -139,7 +139,7 @@ def write_report(run_dir: str | Path, extra_sections: list[tuple[str, str]] | No
     for title, body in extra_sections or []:
         parts.append(f"<h2>{html.escape(title)}</h2>{body}")
 
-    for section in ("model", "data", "train"):
+    for section in ("model", "data", "train", "evaluation"):
         if section in config:
             parts.append(f"<h2>{section.title()} options</h2>" + _table(config[section]))
 
