@@ -136,13 +136,17 @@ def write_doc(
 ) -> None:
     card = read_card(shipped_paths()[1])
     first = next(iter(results.values()), None)
+    rows = "; ".join(
+        f"{row}: `{kind}` {options or 'defaults'}" for row, (kind, options, _) in ROWS.items()
+    )
     info = first["evaluation"]["info"] if first else {}
     text = f"""# Sample quality on Fashion-MNIST
 
 Measured by `benchmarks/quality.py`: each model trains on the 60,000 Fashion-MNIST train images
 for a fixed number of epochs (seed 0, batch 128 unless noted in the script), then its newest
-checkpoint is evaluated against {info.get("num_real")} test images with
-{info.get("num_generated")} generated samples.
+checkpoint is evaluated against {info.get("num_real", 0):,} test images with
+{info.get("num_generated", 0):,} generated samples. A budget of a few epochs on a CPU is far from
+convergence: the table compares families at equal cost, it does not show their best.
 
 Reproduce (the rows measured here were run one or more at a time, under the CPU lock):
 
@@ -151,13 +155,14 @@ Reproduce (the rows measured here were run one or more at a time, under the CPU 
 ```
 
 {table(results)}
+- **Rows** (model type, options): {rows}.
 - **Features**: the shipped classifier (`--features classifier`, {card["config"]["widths"][-1]}-d
   pooled activations; test accuracy {card["test_accuracy"]:.2%}). The "Frechet" column is the
   Frechet distance in *these* features, not FID: do not compare it with published FID values,
   which use Inception-v3 features.
 - **KID**: unbiased MMD^2 with the cubic kernel, mean over 100 subsets of 1000, times 1000.
-- **precision / recall** (k = 3), **density / coverage** (k = 5) on {info.get("num_real")} real
-  vs {info.get("num_generated")} generated features.
+- **precision / recall** (k = 3), **density / coverage** (k = 5) on {info.get("num_real", 0):,} real
+  vs {info.get("num_generated", 0):,} generated features.
 - **modes**: classes that at least one sample is classified as, out of 10.
 - **NLL**: importance-weighted estimate with k = {nll_k}
   on 1,000 test images, in nats per image (bits per dimension); VAEs only. The VAEs use a
@@ -165,7 +170,7 @@ Reproduce (the rows measured here were run one or more at a time, under the CPU 
   densities of 8-bit images and are comparable only between rows.
 - **recon PSNR**: reconstructions of the test images (autoencoders only).
 - **train img/s**: mean training throughput ({platform.machine()}, {os.cpu_count()} cores,
-  torch {torch.__version__}), shared with other jobs, so treat it as rough.
+  torch {torch.__version__}, CPU), measured under the shared CPU lock.
 """
     if skipped:
         text += f"\nNot measured: {', '.join(skipped)} (model type not registered in this build).\n"
@@ -185,6 +190,7 @@ def main() -> None:
     parser.add_argument("--doc", type=Path, default=DOC)
     args = parser.parse_args()
 
+    # --models "" measures nothing and rewrites the doc from the stored results.
     rows = [name.strip() for name in args.models.split(",") if name.strip()]
     unknown = [row for row in rows if row not in ROWS]
     if unknown:
