@@ -1,4 +1,5 @@
-"""Shared fixtures: small real data (the built-in Fashion-MNIST sample) and fast options."""
+"""Shared test fixtures: the built-in sample as tiny data sets, fast options, a private cache
+folder, tiny trained runs and a toy feature extractor."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from torch import Tensor, nn
 
 from latentforge.data import load_data
 from latentforge.data.base import DataBundle
+from latentforge.metrics.features.base import FeatureExtractor
 from latentforge.training.config import TrainConfig
+from latentforge.training.run import DataConfig, RunConfig, train
 
 
 @pytest.fixture(scope="session")
@@ -42,7 +46,7 @@ def fast_train() -> TrainConfig:
 
 
 @pytest.fixture
-def tiny_npz(tmp_path: Path, sample_bundle: DataBundle) -> Path:
+def tiny_split_npz(tmp_path: Path, sample_bundle: DataBundle) -> Path:
     """An .npz with 320 train and 64 test images (NHW uint8) and labels."""
     x = sample_bundle.train.images[:384, 0].numpy()
     y = sample_bundle.train.labels[:384].numpy()
@@ -63,3 +67,90 @@ FAST_CLI = [
     "--device",
     "cpu",
 ]
+
+
+TINY_MODEL = {"latent_dim": 4, "hidden_channels": (8, 16)}
+
+
+def tiny_train_config(**changes) -> TrainConfig:
+    values = dict(
+        epochs=1,
+        batch_size=32,
+        progress=False,
+        tensorboard=False,
+        num_workers=0,
+        device="cpu",
+        log_every=5,
+    )
+    values.update(changes)
+    return TrainConfig(**values)
+
+
+def write_tiny_npz(path: Path, count: int = 160, labels: bool = True) -> Path:
+    """The first ``count`` images of the built-in sample (Fashion-MNIST test images) as .npz."""
+    data = load_data("sample", val_fraction=0.0)
+    images, targets = data.train.take(torch.arange(count))
+    arrays = {"x": images.numpy()[:, 0]}  # (N, 28, 28) uint8
+    if labels:
+        arrays["y"] = targets.numpy().astype(np.int64)
+    np.savez(path, **arrays)
+    return path
+
+
+def train_tiny_run(
+    run_dir: Path, model_type: str, data: str, evaluation=None, **train_changes
+) -> Path:
+    """A few optimisation steps of ``model_type`` on ``data``: enough for a checkpoint."""
+    run = RunConfig(
+        model_type,
+        dict(TINY_MODEL),
+        DataConfig(spec=data, val_fraction=0.25),
+        tiny_train_config(**train_changes),
+    )
+    if evaluation is not None:
+        run.evaluation = evaluation
+    return train(run, run_dir)
+
+
+class PooledPixels(nn.Module):
+    """Deterministic toy features: 4x4 average-pooled pixels (16-d); no weights, no logits."""
+
+    def features_and_logits(self, images: Tensor) -> tuple[Tensor, None]:
+        return nn.functional.adaptive_avg_pool2d(images, 4).flatten(1), None
+
+
+def toy_extractor(name: str = "toy", key: str = "toy-0") -> FeatureExtractor:
+    return FeatureExtractor(name, PooledPixels(), feature_dim=16, cache_key=key)
+
+
+@pytest.fixture
+def latentforge_home(tmp_path, monkeypatch) -> Path:
+    """A private cache root ($LATENTFORGE_HOME) for the test."""
+    home = tmp_path / "latentforge-home"
+    monkeypatch.setenv("LATENTFORGE_HOME", str(home))
+    return home
+
+
+@pytest.fixture(name="toy_extractor")
+def toy_extractor_fixture():
+    """Factory: ``toy_extractor(name="toy", key="toy-0")`` -> a 16-d pooled-pixel extractor."""
+    return toy_extractor
+
+
+@pytest.fixture(name="train_tiny_run")
+def train_tiny_run_fixture():
+    """``train_tiny_run(run_dir, model_type, data, evaluation=None, **train_changes)``."""
+    return train_tiny_run
+
+
+@pytest.fixture(scope="session")
+def tiny_npz(tmp_path_factory) -> Path:
+    """160 labelled 1x28x28 images (the first of the built-in sample) as an .npz file."""
+    return write_tiny_npz(tmp_path_factory.mktemp("data") / "tiny.npz")
+
+
+@pytest.fixture(scope="session")
+def tiny_runs(tmp_path_factory, tiny_npz) -> dict[str, Path]:
+    """A VAE and an AE trained for a few steps on ``tiny_npz`` (read-only: copy to change)."""
+    root = tmp_path_factory.mktemp("runs")
+    return {kind: train_tiny_run(root / kind, kind, str(tiny_npz)) for kind in ("vae", "ae")}

@@ -39,10 +39,10 @@ def test_every_verb_has_help(capsys, verb):
 
 
 @pytest.fixture
-def trained_run(tmp_path, tiny_npz, capsys):
+def trained_run(tmp_path, tiny_split_npz, capsys):
     run = tmp_path / "run"
     code, out, err = run_cli(
-        capsys, "train", "vae", "--data", str(tiny_npz), *SMALL, *FAST_CLI, "--out", str(run)
+        capsys, "train", "vae", "--data", str(tiny_split_npz), *SMALL, *FAST_CLI, "--out", str(run)
     )
     assert code == 0, err
     assert f"run directory: {run}" in out and "report.html" in out
@@ -76,10 +76,10 @@ def test_train_sample_reconstruct_info(trained_run, tmp_path, capsys):
     assert "val/loss" in info["latest_validation"]
 
 
-def test_existing_run_is_not_overwritten_without_asking(trained_run, tiny_npz, capsys):
+def test_existing_run_is_not_overwritten_without_asking(trained_run, tiny_split_npz, capsys):
     before = sorted(p.name for p in (trained_run / "checkpoints").iterdir())
     code, _, err = run_cli(
-        capsys, "train", "vae", "--data", str(tiny_npz), *FAST_CLI, "--out", str(trained_run)
+        capsys, "train", "vae", "--data", str(tiny_split_npz), *FAST_CLI, "--out", str(trained_run)
     )
     assert_one_line_error(code, err, "already holds a run", "--resume", "--overwrite")
     assert sorted(p.name for p in (trained_run / "checkpoints").iterdir()) == before

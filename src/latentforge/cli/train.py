@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 
 from latentforge.cli.options import add_config_options, collect
+from latentforge.evaluation.config import TrainingEvalConfig
 from latentforge.models import MODELS
 from latentforge.training.config import TrainConfig
 from latentforge.training.run import DataConfig, RunConfig
@@ -56,6 +57,8 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     add_config_options(data, DataConfig, rename=DATA_FLAGS, dest_prefix="data.", helps=DATA_HELP)
     train = parser.add_argument_group("training")
     add_config_options(train, TrainConfig, dest_prefix="train.", helps=TRAIN_HELP)
+    evaluation = parser.add_argument_group("evaluation during training")
+    add_config_options(evaluation, TrainingEvalConfig, dest_prefix="eval.")
     run = parser.add_argument_group("run directory")
     run.add_argument("--out", type=Path, help="run directory (default: runs/MODEL)")
     run.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue the run in RUN_DIR")
@@ -74,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
             model=collect(args, model_cls.config_class, "model."),
             data=DataConfig(**collect(args, DataConfig, "data.")),
             train=TrainConfig(**train_values),
+            evaluation=TrainingEvalConfig(**collect(args, TrainingEvalConfig, "eval.")),
         )
         run_dir = args.out or Path("runs") / args.model_type
         run_training(run_config, run_dir, overwrite=args.overwrite)

@@ -134,3 +134,25 @@ def bce_from_logits(logits: Tensor, target: Tensor) -> Tensor:
 def mse_from_logits(logits: Tensor, target: Tensor) -> Tensor:
     """Registry entry ``"mse"``: :func:`mse_sum` of ``sigmoid(logits)`` against the target."""
     return mse_sum(torch.sigmoid(logits), target)
+
+
+DECODER_NLL: Registry[ReconstructionLoss] = Registry("decoder likelihood")
+"""Per-image normalised -log p(x | z) ``(logits, target) -> (N,)`` for each reconstruction loss:
+the density the loss is (up to a constant) the negative log of, for likelihood estimates."""
+
+
+@DECODER_NLL.register("bce")
+def bernoulli_nll_per_sample(logits: Tensor, target: Tensor) -> Tensor:
+    """-log Bernoulli(x | sigmoid(l)) per image; exactly :func:`bce_per_sample_with_logits`."""
+    return bce_per_sample_with_logits(logits, target)
+
+
+@DECODER_NLL.register("mse")
+def half_variance_gaussian_nll_per_sample(logits: Tensor, target: Tensor) -> Tensor:
+    r"""-log N(x | sigmoid(l), I/2) per image = ||x - sigmoid(l)||^2 + (D/2) log(pi).
+
+    The Gaussian with variance 1/2 is the one whose negative log-density is the ``"mse"`` loss
+    plus a constant: -log N(x | m, s^2 I) = ||x - m||^2 / (2 s^2) + (D/2) log(2 pi s^2).
+    """
+    num_values = target[0].numel()
+    return mse_per_sample(torch.sigmoid(logits), target) + 0.5 * num_values * math.log(math.pi)

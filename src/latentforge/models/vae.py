@@ -19,6 +19,7 @@ from torch import Tensor
 
 from latentforge.config import require
 from latentforge.losses.divergence import kl_standard_normal
+from latentforge.losses.reconstruction import DECODER_NLL
 from latentforge.models.base import MODELS
 from latentforge.models.encoder_decoder import EncoderDecoderConfig, EncoderDecoderModel
 from latentforge.nn.gaussian import reparameterize, split_mean_logvar
@@ -53,6 +54,15 @@ class VAE(EncoderDecoderModel):
     def encode(self, images: Tensor) -> Tensor:
         """The posterior mean: the code a VAE gives an image without sampling."""
         return self.encode_distribution(images)[0]
+
+    def log_likelihood(self, images: Tensor, z: Tensor) -> Tensor:
+        """log p(x | z) per image, shape (N,), for images (N, C, H, W) and codes (N, latent_dim).
+
+        The normalised density the reconstruction loss is the negative log of: Bernoulli
+        pixels for ``bce``, a Gaussian of variance 1/2 for ``mse`` (``DECODER_NLL``). Likelihood
+        estimates (``latentforge evaluate --metrics nll``) use it with ``encode_distribution``.
+        """
+        return -DECODER_NLL.get(self.config.reconstruction)(self.decode_logits(z), images)
 
     def loss(self, images: Tensor, inputs: Tensor | None = None) -> LossOutput:
         mu, logvar = self.encode_distribution(images if inputs is None else inputs)

@@ -65,6 +65,7 @@ class Trainer:
         self.model, self.data, self.cfg, self.ctx = model.to(ctx.device), data, train, ctx
         self.run_dir = Path(run_dir)
         self.callbacks = list(callbacks or [])
+        self.epoch_record: dict[str, Any] = {}  # the last epoch's record, for callbacks
         self.batch_transform = batch_transform or (lambda batch: batch)
         self.monitors = model.monitors()
         broadcast_module(self.model, ctx)
@@ -253,6 +254,7 @@ class Trainer:
             record.update({f"val/{k}": v for k, v in values.items()})
         p.epoch += 1
         p.batch_in_epoch = 0
+        self.epoch_record = record  # callbacks read it; their numbers are added to it
         for callback in self.callbacks:
             with rng.isolated(ctx.device):
                 record.update(callback.on_epoch_end(self) or {})

@@ -19,6 +19,8 @@ from latentforge import __version__
 from latentforge.config import Config, require
 from latentforge.data import load_data
 from latentforge.errors import CheckpointError, ConfigError
+from latentforge.evaluation.callback import training_callbacks
+from latentforge.evaluation.config import TrainingEvalConfig
 from latentforge.models.base import MODELS, GenerativeModel, read_json
 from latentforge.training.checkpoint import CHECKPOINTS, latest_checkpoint
 from latentforge.training.config import TrainConfig
@@ -26,7 +28,7 @@ from latentforge.training.distributed import DistContext, setup, teardown
 from latentforge.training.engine import Trainer
 from latentforge.utils.files import atomic_write_json
 from latentforge.utils.seeding import seed_everything
-from latentforge.viz.report import write_report
+from latentforge.viz.report import EVALUATION_FILE, REPORT_NAME, write_report
 
 RUN_CONFIG = "config.json"
 # Options a resumed run may change; everything else is taken from the run's config.json.
@@ -66,6 +68,7 @@ class RunConfig:
     model: dict[str, Any]
     data: DataConfig
     train: TrainConfig
+    evaluation: TrainingEvalConfig = dataclasses.field(default_factory=TrainingEvalConfig)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +77,7 @@ class RunConfig:
             "model": self.model,
             "data": self.data.to_dict(),
             "train": self.train.to_dict(),
+            "evaluation": self.evaluation.to_dict(),
         }
 
     @classmethod
@@ -89,6 +93,9 @@ class RunConfig:
                 values["model"],
                 DataConfig.from_dict(values["data"], f"{run_dir / RUN_CONFIG} [data]"),
                 TrainConfig.from_dict(values["train"], f"{run_dir / RUN_CONFIG} [train]"),
+                TrainingEvalConfig.from_dict(
+                    values.get("evaluation", {}), f"{run_dir / RUN_CONFIG} [evaluation]"
+                ),
             )
         except ConfigError as err:
             raise CheckpointError(str(err)) from None
@@ -104,7 +111,7 @@ def prepare_run_dir(run_dir: Path, overwrite: bool) -> None:
             )
         for name in (CHECKPOINTS, "images", "tensorboard"):
             shutil.rmtree(run_dir / name, ignore_errors=True)
-        for name in (RUN_CONFIG, "metrics.jsonl", "report.html"):
+        for name in (RUN_CONFIG, "metrics.jsonl", "warnings.jsonl", EVALUATION_FILE, REPORT_NAME):
             (run_dir / name).unlink(missing_ok=True)
     run_dir.mkdir(parents=True, exist_ok=True)
 
@@ -146,10 +153,15 @@ def train(
         seed_everything(run.train.seed)
         data = run.data.load(run.train.seed)
         model = build_for_data(run.model_type, run.model, data)
+        callbacks = training_callbacks(
+            run.evaluation, model, data, run_dir, run.train.seed, ctx.device, ctx.is_main
+        )
         seed_everything(run.train.seed + 7919 * ctx.rank)
         if ctx.is_main:
             atomic_write_json(run_dir / RUN_CONFIG, run.to_dict())
-        trainer = Trainer(model, data, run.train, run_dir, ctx, callbacks=[ReportRefresh()])
+        trainer = Trainer(
+            model, data, run.train, run_dir, ctx, callbacks=[*callbacks, ReportRefresh()]
+        )
         if resume:
             trainer.resume_from(latest_checkpoint(run_dir))
         trainer.fit()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -42,3 +43,21 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
 
 def atomic_write_json(path: str | Path, obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def replace_dir(staged: str | Path, final: str | Path) -> Path:
+    """Move the complete folder ``staged`` to ``final``, replacing any folder already there.
+
+    The old folder is renamed aside first and deleted only after ``staged`` is in place, so at
+    every moment either the old or the new folder is complete on disk (the old one under its
+    aside name during the two renames).
+    """
+    staged, final = Path(staged), Path(final)
+    aside = final.with_name(f".old-{final.name}-{os.getpid()}")
+    if aside.exists():
+        shutil.rmtree(aside)
+    if final.exists():
+        os.replace(final, aside)
+    os.replace(staged, final)
+    shutil.rmtree(aside, ignore_errors=True)
+    return final

@@ -14,6 +14,9 @@ from latentforge.utils.files import atomic_write_text
 from latentforge.viz.plots import plot_series, series_by_prefix
 
 REPORT_NAME = "report.html"
+EVALUATION_FILE = "evaluation.json"  # written by `latentforge evaluate`
+BEST_RECORD = Path("checkpoints") / "best" / "best.json"  # written by --keep-best
+EVAL_PREFIX = "eval"
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
@@ -21,7 +24,7 @@ h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-to
 table{border-collapse:collapse;font-size:.9em}
 td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left}
 .grids{display:flex;flex-wrap:wrap;gap:1.5em}.grids figure{margin:0}
-img.grid{image-rendering:pixelated;width:360px}
+img.grid{image-rendering:pixelated;width:360px}img.curve{width:420px}
 .warn{background:#fff4e5;border-left:4px solid #f0a020;padding:.5em 1em;margin:.5em 0}
 """
 
@@ -50,6 +53,38 @@ def _latest_grids(run_dir: Path) -> list[tuple[str, Path]]:
     return grids
 
 
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+
+
+def _evaluation_sections(run_dir: Path) -> list[str]:
+    """The latest ``evaluation.json`` as a table, and the best checkpoint kept so far."""
+    parts = []
+    evaluation = _read_json(run_dir / EVALUATION_FILE)
+    if isinstance(evaluation, dict) and isinstance(evaluation.get("metrics"), dict):
+        info = evaluation.get("info", {})
+        used = {
+            key: info[key]
+            for key in ("checkpoint", "dataset", "split", "num_real", "num_generated", "features")
+            if key in info
+        }
+        parts.append("<h2>Latest evaluation</h2>" + _table(evaluation["metrics"]))
+        skipped = evaluation.get("skipped") or {}
+        if skipped:
+            parts.append("<p>Skipped:</p>" + _table(skipped))
+        parts.append("<p>Measured with:</p>" + _table(used))
+    best = _read_json(run_dir / BEST_RECORD)
+    if isinstance(best, dict) and "metric" in best:
+        parts.append(
+            "<h2>Best checkpoint</h2>"
+            + _table({k: best.get(k) for k in ("metric", "mode", "value", "epoch", "checkpoint")})
+        )
+    return parts
+
+
 def write_report(run_dir: str | Path, extra_sections: list[tuple[str, str]] | None = None) -> Path:
     """Write ``RUN/report.html`` from the run's files; returns its path."""
     run_dir = Path(run_dir)
@@ -76,11 +111,20 @@ def write_report(run_dir: str | Path, extra_sections: list[tuple[str, str]] | No
                 f"{w.get('step', '?')}: {html.escape(str(w.get('message', '')))}</div>"
             )
 
+    parts.extend(_evaluation_sections(run_dir))
+
     groups = series_by_prefix(records)
+    evaluation_series = groups.pop(EVAL_PREFIX, {})
     if groups:
         parts.append("<h2>Curves</h2>")
         for prefix, series in sorted(groups.items()):
             parts.append(_png_tag(plot_series(prefix, series), alt=f"{prefix} curves"))
+    if evaluation_series:  # one plot per metric: their scales differ by orders of magnitude
+        parts.append('<h2>Evaluation during training</h2><div class="grids">')
+        for name, points in sorted(evaluation_series.items()):
+            title = f"{EVAL_PREFIX}/{name}"
+            parts.append(_png_tag(plot_series(title, {name: points}), "curve", title))
+        parts.append("</div>")
 
     grids = _latest_grids(run_dir)
     if grids:
@@ -95,7 +139,7 @@ def write_report(run_dir: str | Path, extra_sections: list[tuple[str, str]] | No
     for title, body in extra_sections or []:
         parts.append(f"<h2>{html.escape(title)}</h2>{body}")
 
-    for section in ("model", "data", "train"):
+    for section in ("model", "data", "train", "evaluation"):
         if section in config:
             parts.append(f"<h2>{section.title()} options</h2>" + _table(config[section]))
 

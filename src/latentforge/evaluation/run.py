@@ -1,0 +1,75 @@
+"""Evaluate a run directory (or a saved model): ``evaluate_run(RUN, EvaluationConfig(...))``.
+
+The real data default to the run's own data, at the model's image size and channel count, with
+the run's validation split (same seed, same fraction). The split defaults to ``test`` when the
+data have one, else ``val``, else ``train``. In a run directory the result is also written to
+``RUN/evaluation.json`` and shown in ``RUN/report.html``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from latentforge.data.base import DataBundle
+from latentforge.evaluation.config import EvaluationConfig
+from latentforge.evaluation.results import EVALUATION_FILE, EvaluationResult
+from latentforge.evaluation.runner import Evaluator
+from latentforge.training.checkpoint import CHECKPOINTS, load_model, resolve_model_dir
+from latentforge.training.distributed import resolve_device
+from latentforge.training.run import RUN_CONFIG, DataConfig, RunConfig
+from latentforge.viz.report import write_report
+
+
+def default_split(data: DataBundle) -> str:
+    for name in ("test", "val", "train"):
+        if getattr(data, name) is not None and len(getattr(data, name)):
+            return name
+    return "train"
+
+
+def is_run_dir(path: Path) -> bool:
+    return (path / RUN_CONFIG).is_file() and (path / CHECKPOINTS).is_dir()
+
+
+def evaluate_run(
+    path: str | Path,
+    config: EvaluationConfig,
+    *,
+    data: str | None = None,
+    data_dir: str | None = None,
+    split: str | None = None,
+    device: str = "auto",
+    progress: bool = True,
+    write: bool = True,
+) -> EvaluationResult:
+    """Evaluate the newest checkpoint of a run (or a saved model folder)."""
+    path = Path(path)
+    model_dir = resolve_model_dir(path)
+    torch_device = resolve_device(device)
+    model = load_model(path, torch_device)
+    run = RunConfig.read(path) if is_run_dir(path) else None
+    saved = run.data if run is not None else DataConfig()
+    data_config = DataConfig(
+        spec=data or saved.spec,
+        data_dir=data_dir or saved.data_dir,
+        image_size=tuple(model.config.image_size),
+        channels=model.config.in_channels,
+        val_fraction=saved.val_fraction,
+        download=saved.download,
+    )
+    bundle = data_config.load(seed=run.train.seed if run is not None else 0)
+    split = split or default_split(bundle)
+    evaluator = Evaluator(
+        bundle.split(split),
+        config,
+        dataset=bundle.name,
+        split=split,
+        device=torch_device,
+        progress=progress,
+    )
+    result = evaluator.evaluate(model)
+    result.info.update(run=str(path), checkpoint=str(model_dir), data=data_config.spec)
+    if write and run is not None:
+        result.write_json(path / EVALUATION_FILE)
+        write_report(path)
+    return result

@@ -1,0 +1,200 @@
+"""The evaluator: generated samples against real images, for any :class:`GenerativeModel`.
+
+Only the generative interface is used: ``sample(n, generator)`` for the feature metrics,
+``reconstruct`` for ``recon``, ``encode_distribution`` + ``log_likelihood`` for ``nll``; a metric
+a model cannot support is skipped with a note. Real features are computed once (and cached on
+disk per dataset, split and extractor); the evaluator can then score many models or many epochs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import torch
+from torch import Tensor
+
+from latentforge.data.base import ImageSet
+from latentforge.errors import DataError, ShapeError
+from latentforge.evaluation.config import EvaluationConfig
+from latentforge.evaluation.metrics import EVALUATION_METRICS, EvaluationInputs, EvaluationMetric
+from latentforge.evaluation.results import EvaluationResult
+from latentforge.metrics.features.base import FeatureExtractor, FeatureSet
+from latentforge.metrics.features.cache import RealFeatureCache, RealFeatures, image_batches
+from latentforge.metrics.features.registry import load_feature_extractor
+from latentforge.models.base import GenerativeModel
+
+REAL_SUBSET_SEED = 0  # the real subset depends on the data only, so its cache is shared
+
+
+def real_subset(size: int, count: int) -> torch.Tensor:
+    """``count`` indices of ``range(size)``: all of them, or a fixed random subset, sorted."""
+    if count >= size:
+        return torch.arange(size)
+    generator = torch.Generator().manual_seed(REAL_SUBSET_SEED)
+    return torch.randperm(size, generator=generator)[:count].sort().values
+
+
+def model_image_shape(model: GenerativeModel) -> tuple[int, int, int]:
+    return (model.config.in_channels, *model.config.image_size)
+
+
+class Evaluator:
+    """Scores models against ``real_set`` (up to ``config.n`` of its images).
+
+    Args:
+        real_set: the real images (a split of a :class:`~latentforge.data.DataBundle`).
+        config: metrics, sample count, extractor name, seed.
+        dataset, split: names for the cache key and the report.
+        extractor: a ready extractor (default: ``load_feature_extractor(config.features)``).
+        cache: where real features are kept (default: the user cache; ``config.cache=False``
+            computes them every time).
+    """
+
+    def __init__(
+        self,
+        real_set: ImageSet,
+        config: EvaluationConfig,
+        *,
+        dataset: str,
+        split: str,
+        device: str | torch.device = "cpu",
+        extractor: FeatureExtractor | None = None,
+        cache: RealFeatureCache | None = None,
+        progress: bool = False,
+    ) -> None:
+        if len(real_set) < 2:
+            raise DataError(f"the {split} split of {dataset} has {len(real_set)} images; need 2+")
+        self.real_set, self.config = real_set, config
+        self.dataset, self.split = dataset, split
+        self.device = torch.device(device)
+        self.real_indices = real_subset(len(real_set), config.n)
+        self._extractor = extractor
+        self.cache = cache or RealFeatureCache(enabled=config.cache)
+        self.progress = progress
+        self._real: RealFeatures | None = None
+
+    @property
+    def extractor(self) -> FeatureExtractor:
+        if self._extractor is None:
+            self._extractor = load_feature_extractor(self.config.features, self.device)
+        return self._extractor.to(self.device)
+
+    def plan(self, model: GenerativeModel) -> tuple[list[EvaluationMetric], dict[str, str]]:
+        """The metrics that apply to ``model`` and, by name, why the others are skipped."""
+        metrics = [EVALUATION_METRICS.get(name) for name in self.config.metrics]
+        needs_features = any(metric.uses_samples for metric in metrics)
+        extractor = self.extractor if needs_features else None
+        chosen, skipped = [], {}
+        for metric in metrics:
+            reason = metric.unavailable(model, extractor)
+            if reason is None:
+                chosen.append(metric)
+            else:
+                skipped[metric.name] = reason
+        return chosen, skipped
+
+    def check(self, model: GenerativeModel) -> None:
+        """Fail early when the model's images do not fit the data or the extractor."""
+        shape = model_image_shape(model)
+        if shape != self.real_set.shape:
+            raise ShapeError(
+                f"the model makes {'x'.join(map(str, shape))} images but the {self.split} images "
+                f"of {self.dataset} are {'x'.join(map(str, self.real_set.shape))}; evaluate on "
+                "data of the model's shape (--data, with --image-size / --channels)"
+            )
+        chosen, _ = self.plan(model)
+        if any(metric.uses_samples for metric in chosen):
+            self.extractor.check_image_shape(shape)
+
+    def real_features(self) -> RealFeatures:
+        if self._real is None:
+            self._real = self.cache.real_features(
+                self.real_set,
+                self.real_indices,
+                self.extractor,
+                self.dataset,
+                self.split,
+                self.config.batch_size,
+                self.progress,
+            )
+        return self._real
+
+    def _real_batches(self, count: int, batch: int) -> Iterator[Tensor]:
+        return image_batches(self.real_set, self.real_indices[:count], batch)
+
+    @torch.no_grad()
+    def _sample_batches(self, model: GenerativeModel) -> Iterator[Tensor]:
+        generator = torch.Generator().manual_seed(self.config.seed)
+        for start in range(0, self.config.n, self.config.batch_size):
+            count = min(self.config.batch_size, self.config.n - start)
+            images = model.sample(count, generator=generator)
+            if not torch.isfinite(images).all():
+                raise DataError(
+                    f"the {model.model_type} model's samples contain NaN or infinite values; "
+                    "the model has diverged: evaluate an earlier checkpoint"
+                )
+            yield images.clamp(0.0, 1.0)
+
+    def sample_features(self, model: GenerativeModel) -> FeatureSet:
+        """Features (and logits) of ``config.n`` samples drawn with ``config.seed``."""
+        return self.extractor.extract(
+            self._sample_batches(model), self.config.n, self.progress, "samples"
+        )
+
+    def evaluate(self, model: GenerativeModel) -> EvaluationResult:
+        """All applicable metrics of ``model``; restores its train/eval mode afterwards."""
+        was_training = model.training
+        model.eval()
+        try:
+            return self._evaluate(model)
+        finally:
+            model.train(was_training)
+
+    def _evaluate(self, model: GenerativeModel) -> EvaluationResult:
+        self.check(model)
+        chosen, skipped = self.plan(model)
+        result = EvaluationResult(skipped=skipped)
+        inputs = EvaluationInputs(
+            model=model,
+            config=self.config,
+            device=self.device,
+            real_batches=self._real_batches,
+            num_real=len(self.real_indices),
+            progress=self.progress,
+        )
+        if any(metric.uses_samples for metric in chosen):
+            start = time.perf_counter()
+            inputs.extractor, inputs.real = self.extractor, self.real_features()
+            result.seconds["real_features"] = time.perf_counter() - start
+            start = time.perf_counter()
+            inputs.fake = self.sample_features(model)
+            result.seconds["samples"] = time.perf_counter() - start
+            result.info["samples_per_s"] = self.config.n / max(result.seconds["samples"], 1e-9)
+        for metric in chosen:
+            start = time.perf_counter()
+            result.metrics.update(metric.compute(inputs))
+            result.seconds[metric.name] = time.perf_counter() - start
+        result.info.update(self._describe(model, inputs))
+        return result
+
+    def _describe(self, model: GenerativeModel, inputs: EvaluationInputs) -> dict:
+        info = {
+            "model_type": model.model_type,
+            "dataset": self.dataset,
+            "split": self.split,
+            "num_real": len(self.real_indices),
+            "seed": self.config.seed,
+            "metrics": list(self.config.metrics),
+            "notes": inputs.notes,
+        }
+        if inputs.real is not None and inputs.extractor is not None:
+            info.update(
+                num_generated=self.config.n,
+                features=inputs.extractor.name,
+                features_description=inputs.extractor.description,
+                features_key=inputs.extractor.cache_key,
+                feature_dim=inputs.extractor.feature_dim,
+                real_features_cached=inputs.real.from_cache,
+            )
+        return info
