@@ -106,11 +106,12 @@ def test_training_data_without_any_positive_is_a_clear_error(images):
         model.after_epoch(lambda: iter(batches))
 
 
-def test_after_epoch_sets_the_weights_from_the_positives_histograms():
+@pytest.mark.parametrize("combine", ["product", "max"])
+def test_after_epoch_sets_the_weights_from_the_positives_histograms(combine):
     torch.manual_seed(0)
     images = torch.rand(40, 1, 8, 8)
     labels = torch.arange(40) % 10
-    model = make_model(bins=4, alpha=0.05)
+    model = make_model(bins=4, alpha=0.05, combine=combine)
     assert model.sampling_weights() is None  # before any epoch: uniform epochs
     batches = [{"images": images[i : i + 16], "labels": labels[i : i + 16]} for i in (0, 16, 32)]
     model.after_epoch(lambda: iter(batches))
@@ -120,11 +121,15 @@ def test_after_epoch_sets_the_weights_from_the_positives_histograms():
     np.testing.assert_allclose(weights[~positive].numpy(), 1 / 40)
     with torch.no_grad():
         mu = model.encode(images)[torch.from_numpy(positive)].double().numpy()
-    direct = np.ones(len(mu))
+    per_dim = []
     for i in range(mu.shape[1]):
         counts, edges = np.histogram(mu[:, i], bins=4)
-        q = counts[np.digitize(mu[:, i], edges[1:-1])] / len(mu)
-        direct /= q + 0.05
+        per_dim.append(1 / (counts[np.digitize(mu[:, i], edges[1:-1])] / len(mu) + 0.05))
+    per_dim = np.stack(per_dim, axis=1)
+    if combine == "product":
+        direct = per_dim.prod(axis=1)
+    else:
+        direct = (per_dim / per_dim.sum(axis=0)).max(axis=1)
     direct *= positive.mean() / direct.sum()
     np.testing.assert_allclose(weights[positive].numpy(), direct, rtol=1e-6)
 
@@ -167,6 +172,7 @@ def test_save_and_load_round_trip(tmp_path, images):
         ({"alpha": -0.1}, "--alpha must be a finite number >= 0"),
         ({"alpha": math.inf}, "--alpha must be a finite number >= 0"),
         ({"bins": 0}, "--bins must be an integer >= 1"),
+        ({"combine": "mean"}, "--combine must be one of product, max"),
     ],
 )
 def test_bad_options_name_the_option(changes, message):

@@ -8,13 +8,26 @@ from latentforge.errors import ConfigError, ShapeError
 from latentforge.models.latent_histogram import LatentHistogram, resampling_probabilities
 
 
-def numpy_weights(z: np.ndarray, bins: int, alpha: float) -> np.ndarray:
-    """prod_i 1 / (Q_i(z_i) + alpha), normalised, with Q_i = np.histogram counts / N."""
-    w = np.ones(len(z))
+def numpy_per_dim(z: np.ndarray, bins: int, alpha: float) -> np.ndarray:
+    """w_i = 1 / (Q_i(z_i) + alpha) per image and dimension, Q_i = np.histogram counts / N."""
+    columns = []
     for i in range(z.shape[1]):
         counts, edges = np.histogram(z[:, i], bins=bins)
         index = np.digitize(z[:, i], edges[1:-1])  # bins[i-1] <= x < bins[i]; max -> last bin
-        w /= counts[index] / len(z) + alpha
+        columns.append(1.0 / (counts[index] / len(z) + alpha))
+    return np.stack(columns, axis=1)
+
+
+def numpy_weights(z: np.ndarray, bins: int, alpha: float) -> np.ndarray:
+    """prod_i w_i, normalised."""
+    w = numpy_per_dim(z, bins, alpha).prod(axis=1)
+    return w / w.sum()
+
+
+def numpy_max_weights(z: np.ndarray, bins: int, alpha: float) -> np.ndarray:
+    """max_i of each dimension's normalised w_i, normalised."""
+    per_dim = numpy_per_dim(z, bins, alpha)
+    w = (per_dim / per_dim.sum(axis=0)).max(axis=1)
     return w / w.sum()
 
 
@@ -44,6 +57,13 @@ def test_a_constant_dimension_gets_numpy_range_of_plus_minus_half():
 def test_weights_match_a_direct_numpy_computation(codes, bins, alpha):
     weights = LatentHistogram.fit(codes, bins).debiasing_weights(codes, alpha)
     expected = numpy_weights(codes.double().numpy(), bins, alpha)
+    np.testing.assert_allclose(weights.numpy(), expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize("bins,alpha", [(5, 0.0), (10, 0.01)])
+def test_max_combination_matches_a_direct_numpy_computation(codes, bins, alpha):
+    weights = LatentHistogram.fit(codes, bins).debiasing_weights(codes, alpha, "max")
+    expected = numpy_max_weights(codes.double().numpy(), bins, alpha)
     np.testing.assert_allclose(weights.numpy(), expected, rtol=1e-9)
 
 
@@ -90,6 +110,8 @@ def test_resampling_keeps_the_negatives_uniform_and_the_positive_share(codes):
     np.testing.assert_allclose(probabilities[positive].numpy(), expected, rtol=1e-9)
     all_images, _ = resampling_probabilities(codes, None, 8, 0.1)
     np.testing.assert_allclose(all_images.numpy(), numpy_weights(codes.double().numpy(), 8, 0.1))
+    by_max, _ = resampling_probabilities(codes, None, 8, 0.1, "max")
+    np.testing.assert_allclose(by_max.numpy(), numpy_max_weights(codes.double().numpy(), 8, 0.1))
 
 
 @pytest.mark.parametrize(
@@ -101,6 +123,11 @@ def test_resampling_keeps_the_negatives_uniform_and_the_positive_share(codes):
             lambda z: LatentHistogram.fit(z, 4).debiasing_weights(z, -1.0),
             ConfigError,
             "--alpha must be a finite number >= 0",
+        ),
+        (
+            lambda z: LatentHistogram.fit(z, 4).debiasing_weights(z, 0.1, "sum"),
+            ConfigError,
+            "--combine must be one of product, max",
         ),
         (lambda z: LatentHistogram.fit(z[:, 0], 4), ShapeError, r"shaped \(N, D\)"),
         (

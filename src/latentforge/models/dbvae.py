@@ -15,7 +15,9 @@ the reconstruction term summed over pixels (``reconstruction``: bce or mse) and 
 with the reparameterization trick. After each epoch the training set is encoded, one
 histogram per latent dimension is fitted to the positives' means, and the next epoch is
 drawn with probabilities proportional to prod_i 1 / (Q_i(z_i) + alpha) among the positives
-(:mod:`latentforge.models.latent_histogram`): images from rare latent regions come more often.
+(or, with ``combine="max"``, to the largest per-dimension normalised 1 / (Q_i + alpha);
+:mod:`latentforge.models.latent_histogram`): images from rare latent regions come more often.
+The negatives keep uniform draws and the positives their share of them.
 
     latentforge train dbvae --data fashion-mnist --positive-classes 5,7,9 --alpha 0.01
 """
@@ -45,12 +47,14 @@ class DBVAEConfig(VAEConfig):
     positive_classes: tuple[int, ...] = ()
     alpha: float = 0.01
     bins: int = 10
+    combine: str = "product"
     debias: bool = True
 
     option_help: ClassVar[dict[str, str]] = {
         "positive_classes": "label ids of the positive class, e.g. 5,7,9 (required)",
         "alpha": "resampling smoothing: weight = prod_i 1/(Q_i(z_i) + alpha); larger = flatter",
         "bins": "histogram bins per latent dimension for the resampling weights",
+        "combine": "product (the paper's prod_i) or max (largest per-dimension weight)",
         "debias": "resample each epoch by latent rarity (--no-debias: uniform epochs)",
     }
 
@@ -66,7 +70,7 @@ class DBVAEConfig(VAEConfig):
             and len(set(self.positive_classes)) == len(self.positive_classes),
             f"--positive-classes must be distinct label ids >= 0, got {self.positive_classes}",
         )
-        check_histogram_options(self.bins, self.alpha)
+        check_histogram_options(self.bins, self.alpha, self.combine)
 
 
 @dataclasses.dataclass
@@ -210,7 +214,7 @@ class DBVAE(VAE):
                 "the data has"
             )
         self._sampling_weights, _ = resampling_probabilities(
-            encoded.codes, positive, self.config.bins, self.config.alpha
+            encoded.codes, positive, self.config.bins, self.config.alpha, self.config.combine
         )
 
     def sampling_weights(self) -> Tensor | None:

@@ -17,6 +17,16 @@ which favours images in rare latent regions. ``alpha`` sets how strongly: at 0 t
 is the inverse of the estimated density, and as alpha grows the weights tend to uniform.
 The product is taken as a sum of logarithms and normalised with a softmax, so it neither
 overflows nor underflows for many dimensions.
+
+A product over D dimensions compounds: with fractions as small as 1/N in a tail bin, a few
+images can take almost all the weight (measured in ``docs/guides/debiasing.md``). The
+``"max"`` combination is the variant of the authors' public course code (MIT 6.S191,
+lab 2): each dimension's weights are normalised on their own and an image takes its largest,
+
+.. math::  W(x) \propto \max_i \frac{w_i(x)}{\sum_{x'} w_i(x')}, \qquad
+           w_i(x) = \frac{1}{\hat Q_i(z_i(x)) + \alpha},
+
+so an image is favoured for being rare in *some* dimension, and the weights stay spread.
 """
 
 from __future__ import annotations
@@ -29,16 +39,21 @@ from torch import Tensor
 
 from latentforge.errors import ConfigError, ShapeError
 
+COMBINATIONS = ("product", "max")
 
-def check_histogram_options(bins: int, alpha: float, prefix: str = "--") -> None:
-    """Raise :class:`ConfigError` unless ``bins >= 1`` and ``alpha`` is finite and ``>= 0``."""
+
+def check_histogram_options(bins: int, alpha: float, combine: str = "product") -> None:
+    """Raise :class:`ConfigError` unless ``bins >= 1``, ``alpha`` is finite and ``>= 0`` and
+    ``combine`` is one of :data:`COMBINATIONS`."""
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
-        raise ConfigError(f"{prefix}bins must be an integer >= 1, got {bins!r}")
+        raise ConfigError(f"--bins must be an integer >= 1, got {bins!r}")
     if not isinstance(alpha, int | float) or not math.isfinite(alpha) or alpha < 0:
         raise ConfigError(
-            f"{prefix}alpha must be a finite number >= 0 (0: weights = 1 / density; larger: "
+            "--alpha must be a finite number >= 0 (0: weights = 1 / density; larger: "
             f"closer to uniform), got {alpha!r}"
         )
+    if combine not in COMBINATIONS:
+        raise ConfigError(f"--combine must be one of {', '.join(COMBINATIONS)}, got {combine!r}")
 
 
 def _check_codes(z: Tensor, what: str) -> None:
@@ -116,15 +131,21 @@ class LatentHistogram:
         (``-inf`` for a code in an empty bin)."""
         return torch.log(self.fractions_at(z)).sum(dim=1)
 
-    def debiasing_weights(self, z: Tensor, alpha: float) -> Tensor:
-        """W(x) = prod_i 1 / (Q_i(z_i) + alpha), normalised to sum to 1: ``(N,)`` float64."""
-        check_histogram_options(self.bins, alpha)
+    def debiasing_weights(self, z: Tensor, alpha: float, combine: str = "product") -> Tensor:
+        """Weights ``(N,)`` (float64, summing to 1) from w_i = 1 / (Q_i(z_i) + alpha):
+        their product over dimensions (``"product"``) or the largest of the per-dimension
+        normalised w_i (``"max"``); see the module docstring."""
+        check_histogram_options(self.bins, alpha, combine)
         smoothed = (self.fractions_at(z) + alpha).clamp_min(torch.finfo(torch.float64).tiny)
-        return torch.softmax(-torch.log(smoothed).sum(dim=1), dim=0)
+        if combine == "product":
+            return torch.softmax(-torch.log(smoothed).sum(dim=1), dim=0)
+        per_dim = 1.0 / smoothed  # (N, D)
+        largest = (per_dim / per_dim.sum(dim=0, keepdim=True)).max(dim=1).values
+        return largest / largest.sum()
 
 
 def resampling_probabilities(
-    z: Tensor, positive: Tensor | None, bins: int, alpha: float
+    z: Tensor, positive: Tensor | None, bins: int, alpha: float, combine: str = "product"
 ) -> tuple[Tensor, LatentHistogram]:
     """Probabilities ``(N,)`` (summing to 1) of drawing each training image, and the histogram.
 
@@ -147,5 +168,5 @@ def resampling_probabilities(
     histogram = LatentHistogram.fit(codes, bins)
     probabilities = torch.full((n,), 1.0 / n, dtype=torch.float64)
     share = positive.sum().item() / n
-    probabilities[positive] = histogram.debiasing_weights(codes, alpha) * share
+    probabilities[positive] = histogram.debiasing_weights(codes, alpha, combine) * share
     return probabilities, histogram
