@@ -20,6 +20,11 @@ Models (``--variants``), all the same encoder, initial weights and training budg
     flock /tmp/latentforge-cpu.lock python benchmarks/debiasing.py --epochs 8 --seeds 0,1,2
 
 Prints one JSON object per run, then the summary as JSON and as a Markdown table.
+``--write-npz biased.npz`` writes the biased training set (and the test split) instead, so
+that the same data can be used from the command line:
+
+    latentforge train dbvae --data biased.npz --positive-classes 5,7,9 --combine max ...
+    latentforge bias report RUN
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import torch.nn.functional as F
 from latentforge.data import load_data
 from latentforge.data.base import DataBundle, TensorImageSet
 from latentforge.data.batching import iterate_batches
+from latentforge.data.mnist_sets import FASHION_MNIST_CLASSES
 from latentforge.models import DBVAE
 from latentforge.models.dbvae import encode_batches
 from latentforge.training.config import TrainConfig
@@ -48,8 +54,7 @@ from latentforge.training.run import build_for_data
 from latentforge.utils.seeding import seed_everything
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
-CLASSES = ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
-           "Bag", "Ankle boot"]  # fmt: skip
+CLASSES = list(FASHION_MNIST_CLASSES)
 
 
 class ClassifierOnly(DBVAE):
@@ -195,6 +200,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--beta", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument(
+        "--write-npz",
+        type=Path,
+        default=None,
+        help="only write the biased train split and the test split to this .npz (for the CLI)",
+    )
     return parser.parse_args()
 
 
@@ -202,6 +213,17 @@ def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
     data = biased_bundle(args)
+    if args.write_npz is not None:
+        np.savez_compressed(
+            args.write_npz,
+            x_train=data.train.images[:, 0].numpy(),
+            y_train=data.train.labels.numpy(),
+            x_test=data.test.images[:, 0].numpy(),
+            y_test=data.test.labels.numpy(),
+            class_names=np.array(CLASSES),
+        )
+        print(f"wrote {args.write_npz}")
+        return
     counts = torch.bincount(data.train.labels, minlength=10).tolist()
     print(json.dumps({"train_counts": counts, "test_counts": [1000] * 10}), flush=True)
     for variant in args.variants:

@@ -178,3 +178,12 @@ def test_save_and_load_round_trip(tmp_path, images):
 def test_bad_options_name_the_option(changes, message):
     with pytest.raises(ConfigError, match=message):
         DBVAEConfig(**{**SMALL, **changes})
+
+
+def test_grids_reconstruct_the_positives_only(images):
+    model = make_model().eval()
+    batch = {"images": images, "labels": torch.tensor([5, 0, 7, 1, 2, 3])}
+    shown = model.visualize(batch, torch.Generator().manual_seed(0))
+    recon = shown["reconstructions"]  # originals and reconstructions of images 0 and 2
+    assert recon.shape[0] == 4
+    assert torch.equal(recon[0], images[0]) and torch.equal(recon[1], images[2])

@@ -153,14 +153,17 @@ class DBVAE(VAE):
         ids = torch.tensor(self.config.positive_classes, device=labels.device)
         return torch.isin(labels, ids)
 
+    def _missing_labels(self) -> DataError:
+        return DataError(
+            "dbvae needs labelled images (its target is whether the label is in "
+            f"--positive-classes {','.join(map(str, self.config.positive_classes))}), but "
+            "the data has no labels; use a labelled dataset (sample, fashion-mnist, an "
+            ".npz with y or y_train, an image folder with one sub-folder per class)"
+        )
+
     def _target(self, batch: Batch) -> Tensor:
         if "labels" not in batch:
-            raise DataError(
-                "dbvae needs labelled images (its target is whether the label is in "
-                f"--positive-classes {','.join(map(str, self.config.positive_classes))}), but "
-                "the data has no labels; use a labelled dataset (sample, fashion-mnist, an "
-                ".npz with y or y_train, an image folder with one sub-folder per class)"
-            )
+            raise self._missing_labels()
         return self.is_positive(batch["labels"]).float()
 
     def batch_loss(self, batch: Batch) -> LossOutput:
@@ -199,13 +202,22 @@ class DBVAE(VAE):
         }
         return LossOutput(loss, logs)
 
+    @torch.no_grad()
+    def visualize(self, batch: Batch, generator: torch.Generator) -> dict[str, Tensor]:
+        """Samples, and reconstructions of the positives (the decoder only learns those)."""
+        if "labels" in batch:
+            positive = self.is_positive(batch["labels"])
+            if positive.any():
+                batch = {key: value[positive] for key, value in batch.items()}
+        return super().visualize(batch, generator)
+
     def after_epoch(self, train_batches: Callable[[], Iterator[Batch]]) -> None:
         """Refit the latent histograms and the next epoch's sampling weights."""
         if not self.config.debias:
             return
         encoded = encode_batches(self, train_batches())
         if encoded.labels is None:
-            self._target({})  # raises the missing-labels error
+            raise self._missing_labels()
         positive = self.is_positive(encoded.labels)
         if not positive.any():
             raise DataError(
