@@ -148,3 +148,12 @@ def test_errors_name_the_problem(dbvae, images, tmp_path):
 
     with pytest.raises(ConfigError, match="has no encoder"):
         analyse_bias(NoEncoder(dbvae.config), images)
+
+
+def test_options_default_to_the_models_and_a_new_combination_to_its_own_alpha(dbvae, images):
+    assert (analyse_bias(dbvae, images).alpha, analyse_bias(dbvae, images).bins) == (0.05, 6)
+    switched = analyse_bias(dbvae, images, combine="max")
+    assert (switched.combine, switched.alpha) == ("max", 0.01)
+    torch.manual_seed(0)
+    plain = analyse_bias(VAE(VAEConfig(**SMALL)).eval(), images)
+    assert (plain.bins, plain.alpha, plain.combine) == (10, 1.0, "product")

@@ -45,7 +45,7 @@ def test_report_end_to_end(dbvae_run, tmp_path, capsys):
     for name in ("rarest", "most_common", "regions", "weights", "latent_histograms"):
         assert Image.open(out_dir / f"{name}.png").size[0] > 0
     summary = json.loads((out_dir / "summary.json").read_text())
-    assert summary["images"] == 300 and summary["bins"] == 6 and summary["alpha"] == 0.01
+    assert summary["images"] == 300 and summary["bins"] == 6 and summary["alpha"] == 1.0
     names = {row["name"] for row in summary["classes"]}
     assert {"Sandal", "Sneaker", "Ankle boot"} <= names  # the sample's class names
     assert "Ankle boot" in (out_dir / "report.html").read_text()

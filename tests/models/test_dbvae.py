@@ -163,6 +163,12 @@ def test_save_and_load_round_trip(tmp_path, images):
     assert torch.equal(loaded.classify(images), model.classify(images))
 
 
+def test_default_alpha_depends_on_the_combination():
+    assert DBVAEConfig(**SMALL).alpha == 1.0
+    assert DBVAEConfig(**SMALL, combine="max").alpha == 0.01
+    assert DBVAEConfig(**SMALL, combine="max", alpha=0.5).alpha == 0.5
+
+
 @pytest.mark.parametrize(
     "changes,message",
     [

@@ -26,13 +26,13 @@ from latentforge.errors import ConfigError, DataError
 from latentforge.models.base import GenerativeModel
 from latentforge.models.dbvae import encode_batches
 from latentforge.models.latent_histogram import (
+    DEFAULT_ALPHA,
     LatentHistogram,
     check_histogram_options,
     resampling_probabilities,
 )
 
 DEFAULT_BINS = 10
-DEFAULT_ALPHA = 0.01
 
 
 @dataclass
@@ -86,8 +86,11 @@ def _options(
     model: GenerativeModel, bins: int | None, alpha: float | None, combine: str | None
 ) -> tuple[int, float, str]:
     bins = getattr(model.config, "bins", DEFAULT_BINS) if bins is None else bins
-    alpha = getattr(model.config, "alpha", DEFAULT_ALPHA) if alpha is None else alpha
-    combine = getattr(model.config, "combine", "product") if combine is None else combine
+    own_combine = getattr(model.config, "combine", "product")
+    combine = own_combine if combine is None else combine
+    if alpha is None:
+        own = combine == own_combine and getattr(model.config, "alpha", None) is not None
+        alpha = model.config.alpha if own else DEFAULT_ALPHA.get(combine, 1.0)
     check_histogram_options(bins, alpha, combine)
     return bins, float(alpha), combine
 
@@ -105,7 +108,8 @@ def analyse_bias(
     """Encode ``image_set`` with ``model`` and fit the latent histograms and weights.
 
     ``bins``, ``alpha`` and ``combine`` default to the model's own (a DB-VAE's config),
-    else 10, 0.01 and ``"product"``.
+    else 10, ``DEFAULT_ALPHA[combine]`` and ``"product"``; a ``combine`` other than the
+    model's takes its own default alpha.
     """
     if not hasattr(model, "encode"):
         raise ConfigError(

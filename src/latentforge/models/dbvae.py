@@ -19,7 +19,7 @@ drawn with probabilities proportional to prod_i 1 / (Q_i(z_i) + alpha) among the
 :mod:`latentforge.models.latent_histogram`): images from rare latent regions come more often.
 The negatives keep uniform draws and the positives their share of them.
 
-    latentforge train dbvae --data fashion-mnist --positive-classes 5,7,9 --alpha 0.01
+    latentforge train dbvae --data fashion-mnist --positive-classes 5,7,9 --combine max
 """
 
 from __future__ import annotations
@@ -36,7 +36,11 @@ from latentforge.config import require
 from latentforge.errors import DataError
 from latentforge.losses.divergence import kl_standard_normal
 from latentforge.models.base import MODELS
-from latentforge.models.latent_histogram import check_histogram_options, resampling_probabilities
+from latentforge.models.latent_histogram import (
+    DEFAULT_ALPHA,
+    check_histogram_options,
+    resampling_probabilities,
+)
 from latentforge.models.vae import VAE, VAEConfig
 from latentforge.nn.gaussian import reparameterize, split_mean_logvar
 from latentforge.training.phases import Batch, LossOutput
@@ -45,14 +49,15 @@ from latentforge.training.phases import Batch, LossOutput
 @dataclasses.dataclass
 class DBVAEConfig(VAEConfig):
     positive_classes: tuple[int, ...] = ()
-    alpha: float = 0.01
+    alpha: float | None = None  # None: DEFAULT_ALPHA[combine]
     bins: int = 10
     combine: str = "product"
     debias: bool = True
 
     option_help: ClassVar[dict[str, str]] = {
         "positive_classes": "label ids of the positive class, e.g. 5,7,9 (required)",
-        "alpha": "resampling smoothing: weight = prod_i 1/(Q_i(z_i) + alpha); larger = flatter",
+        "alpha": "resampling smoothing in 1/(Q_i(z_i) + alpha), larger = flatter "
+        "(default: 1 with --combine product, 0.01 with max)",
         "bins": "histogram bins per latent dimension for the resampling weights",
         "combine": "product (the paper's prod_i) or max (largest per-dimension weight)",
         "debias": "resample each epoch by latent rarity (--no-debias: uniform epochs)",
@@ -70,6 +75,8 @@ class DBVAEConfig(VAEConfig):
             and len(set(self.positive_classes)) == len(self.positive_classes),
             f"--positive-classes must be distinct label ids >= 0, got {self.positive_classes}",
         )
+        if self.alpha is None and self.combine in DEFAULT_ALPHA:
+            self.alpha = DEFAULT_ALPHA[self.combine]
         check_histogram_options(self.bins, self.alpha, self.combine)
 
 

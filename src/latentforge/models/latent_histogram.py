@@ -40,6 +40,9 @@ from torch import Tensor
 from latentforge.errors import ConfigError, ShapeError
 
 COMBINATIONS = ("product", "max")
+# alpha when none is given: the product compounds over dimensions and needs a larger one
+# (measured in docs/benchmarks/debiasing.md).
+DEFAULT_ALPHA = {"product": 1.0, "max": 0.01}
 
 
 def check_histogram_options(bins: int, alpha: float, combine: str = "product") -> None:
@@ -47,13 +50,13 @@ def check_histogram_options(bins: int, alpha: float, combine: str = "product") -
     ``combine`` is one of :data:`COMBINATIONS`."""
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
         raise ConfigError(f"--bins must be an integer >= 1, got {bins!r}")
+    if combine not in COMBINATIONS:
+        raise ConfigError(f"--combine must be one of {', '.join(COMBINATIONS)}, got {combine!r}")
     if not isinstance(alpha, int | float) or not math.isfinite(alpha) or alpha < 0:
         raise ConfigError(
             "--alpha must be a finite number >= 0 (0: weights = 1 / density; larger: "
             f"closer to uniform), got {alpha!r}"
         )
-    if combine not in COMBINATIONS:
-        raise ConfigError(f"--combine must be one of {', '.join(COMBINATIONS)}, got {combine!r}")
 
 
 def _check_codes(z: Tensor, what: str) -> None:
