@@ -6,12 +6,26 @@ import sys
 from collections.abc import Sequence
 
 from latentforge import __version__
-from latentforge.cli import evaluate, features, inspect_run, interpolate, train
+from latentforge.cli import (
+    bias,
+    evaluate,
+    features,
+    inspect_run,
+    interpolate,
+    train,
+)
 from latentforge.cli.options import Parser
 from latentforge.errors import LatentforgeError
 
 # Each verb module has ``register(subparsers)``; a new verb is a new module in this list.
-VERB_MODULES = (train, inspect_run, interpolate, evaluate, features)
+VERB_MODULES = (
+    train,
+    inspect_run,
+    interpolate,
+    evaluate,
+    features,
+    bias,
+)
 
 
 def build_parser() -> Parser:

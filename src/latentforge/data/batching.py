@@ -4,6 +4,11 @@ The order of an epoch is a permutation drawn from ``(seed, epoch)`` alone, so a 
 run sees the same batches as an unbroken one, and ``world_size`` processes together see
 the same global batches as one process: process ``rank`` takes its contiguous share of
 each global batch.
+
+With per-sample ``weights`` (a model's :meth:`~latentforge.models.base.GenerativeModel.
+sampling_weights`, e.g. the DB-VAE's resampling) the epoch is instead ``n`` draws with
+replacement, index ``i`` with probability ``weights[i] / sum(weights)``, from the same
+``(seed, epoch)`` generator: just as reproducible.
 """
 
 from __future__ import annotations
@@ -14,15 +19,50 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from latentforge.data.base import ImageSet
-from latentforge.errors import DataError
+from latentforge.errors import DataError, ShapeError
 
 Batch = dict[str, torch.Tensor]
 
 
+def _epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+
+
 def epoch_permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
     """The order of epoch ``epoch``: a function of the seed and the epoch number only."""
-    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
-    return torch.randperm(n, generator=generator)
+    return torch.randperm(n, generator=_epoch_generator(seed, epoch))
+
+
+def check_sampling_weights(weights: torch.Tensor, n: int) -> torch.Tensor:
+    """``weights`` as float64 on the CPU, after checking: ``(n,)``, finite, >= 0, sum > 0."""
+    if weights.dim() != 1 or weights.shape[0] != n:
+        raise ShapeError(
+            f"sampling weights have shape {tuple(weights.shape)}; they need one weight per "
+            f"training image, shape ({n},)"
+        )
+    weights = weights.detach().to("cpu", torch.float64)
+    if not torch.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
+        raise DataError(
+            "sampling weights must be finite and non-negative with a positive sum; the "
+            "model's sampling_weights() gave weights outside that"
+        )
+    return weights
+
+
+def epoch_order(n: int, seed: int, epoch: int, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """The ``n`` indices of epoch ``epoch``, a function of the seed and the epoch number only
+    (and of ``weights``), so a resumed run draws the same epoch again.
+
+    Without ``weights``: a permutation of ``range(n)`` (:func:`epoch_permutation`). With
+    ``weights`` ``(n,)``: ``n`` draws with replacement, ``P(i) = weights[i] / sum(weights)``,
+    from the same seeded generator.
+    """
+    if weights is None:
+        return epoch_permutation(n, seed, epoch)
+    probabilities = check_sampling_weights(weights, n)
+    return torch.multinomial(
+        probabilities, n, replacement=True, generator=_epoch_generator(seed, epoch)
+    )
 
 
 def batches_per_epoch(n: int, batch_size: int, drop_last: bool = True) -> int:
@@ -78,15 +118,18 @@ def iterate_batches(
     world_size: int = 1,
     start_batch: int = 0,
     num_workers: int = 2,
+    weights: torch.Tensor | None = None,
 ) -> Iterator[Batch]:
     """Yield this process's share of each global batch of one epoch, from ``start_batch`` on.
 
     ``batch_size`` is the global batch; with ``world_size`` processes each gets
-    ``batch_size / world_size`` images (the caller checks divisibility).
+    ``batch_size / world_size`` images (the caller checks divisibility). With ``shuffle`` the
+    epoch is a seeded permutation, or, given per-image ``weights`` ``(N,)``, ``N`` seeded
+    draws with replacement in proportion to them (:func:`epoch_order`).
     """
     device = torch.device(device)
     n = len(image_set)
-    order = epoch_permutation(n, seed, epoch) if shuffle else torch.arange(n)
+    order = epoch_order(n, seed, epoch, weights) if shuffle else torch.arange(n)
     count = batches_per_epoch(n, batch_size, drop_last)
     index_lists = [
         _local_indices(order, b, batch_size, rank, world_size) for b in range(start_batch, count)

@@ -3,6 +3,7 @@
 from latentforge.models.adversarial import AdversarialConfig, AdversarialModel
 from latentforge.models.autoencoder import Autoencoder, AutoencoderConfig
 from latentforge.models.base import MODELS, GenerativeModel, ModelConfig, build_model
+from latentforge.models.dbvae import DBVAE, DBVAEConfig
 from latentforge.models.dcgan import DCGAN, DCGANConfig
 from latentforge.models.gan import GAN, GANConfig
 from latentforge.models.vae import VAE, VAEConfig
@@ -11,6 +12,7 @@ from latentforge.models.wgan import WGAN, WGANGP, WGANConfig, WGANGPConfig
 __all__ = [
     "DCGAN",
     "GAN",
+    "DBVAE",
     "MODELS",
     "VAE",
     "WGAN",
@@ -21,6 +23,7 @@ __all__ = [
     "AutoencoderConfig",
     "DCGANConfig",
     "GANConfig",
+    "DBVAEConfig",
     "GenerativeModel",
     "ModelConfig",
     "VAEConfig",

@@ -132,6 +132,17 @@ class GenerativeModel(nn.Module):
     def after_epoch(self, train_batches: Callable[[], Iterator[Batch]]) -> None:  # noqa: B027
         """Called once per epoch after training, with an iterator factory over train data."""
 
+    def sampling_weights(self) -> Tensor | None:
+        """Per-image weights ``(N_train,)`` for drawing the next epoch, or ``None`` (uniform).
+
+        The engine asks once before training and again after each ``after_epoch``; with
+        weights, the next epoch is ``N_train`` seeded draws with replacement, image ``i``
+        with probability ``w_i / sum(w)`` (``latentforge.data.batching.epoch_order``). Index
+        ``i`` is the ``i``-th image of the training split, in the order ``after_epoch``'s
+        batches give them. The engine keeps the weights in the checkpoint, so resume is exact.
+        """
+        return None
+
     def monitors(self) -> list[Monitor]:
         """Health monitors the engine consults at each log interval (none by default)."""
         return []

@@ -102,6 +102,15 @@ def broadcast_module(module: nn.Module, ctx: DistContext) -> None:
         dist.broadcast(tensor.data, src=0)
 
 
+def broadcast_from_main(tensor: torch.Tensor, ctx: DistContext) -> torch.Tensor:
+    """Rank 0's ``tensor`` on every process (moved to the device the backend needs and back)."""
+    if not ctx.distributed:
+        return tensor
+    on_device = tensor.to(ctx.device).contiguous()
+    dist.broadcast(on_device, src=0)
+    return on_device.to(tensor.device)
+
+
 def sum_over_processes(values: torch.Tensor, ctx: DistContext) -> torch.Tensor:
     """Element-wise sum over processes (moved to the device the backend needs and back)."""
     if not ctx.distributed:

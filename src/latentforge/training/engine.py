@@ -15,13 +15,23 @@ import torch
 from tqdm import tqdm
 
 from latentforge.data.base import DataBundle
-from latentforge.data.batching import batches_per_epoch, iterate_batches, to_batch
+from latentforge.data.batching import (
+    batches_per_epoch,
+    check_sampling_weights,
+    iterate_batches,
+    to_batch,
+)
 from latentforge.errors import ConfigError
 from latentforge.models.base import GenerativeModel
 from latentforge.training import rng
 from latentforge.training.checkpoint import load_checkpoint_state, save_checkpoint
 from latentforge.training.config import TrainConfig
-from latentforge.training.distributed import DistContext, barrier, broadcast_module
+from latentforge.training.distributed import (
+    DistContext,
+    barrier,
+    broadcast_from_main,
+    broadcast_module,
+)
 from latentforge.training.ema import EMA
 from latentforge.training.evaluation import evaluate_losses
 from latentforge.training.hooks import BatchTransform, Callback
@@ -87,6 +97,7 @@ class Trainer:
         self.all_params = list(model.parameters())
         self.ema = EMA(model.ema_module(), train.ema_decay) if train.ema_decay else None
         self.progress = Progress()
+        self.sampling_weights = self._model_sampling_weights()
         self.logger = RunLogger(self.run_dir, train.tensorboard, enabled=ctx.is_main)
         self.batches_per_epoch = batches_per_epoch(len(data.train), train.batch_size)
         if self.batches_per_epoch == 0:
@@ -107,6 +118,7 @@ class Trainer:
             "scaler": self.scaler.state_dict(),
             "ema": self.ema.state_dict() if self.ema else None,
             "rng": rng.gather_states(self.ctx),
+            "sampling_weights": self.sampling_weights,
         }
 
     def save(self) -> Path | None:
@@ -139,6 +151,7 @@ class Trainer:
         if self.ema is not None and state.get("ema"):
             self.ema.load_state_dict(state["ema"])
         self.progress = Progress(**state["progress"])
+        self.sampling_weights = state.get("sampling_weights")
         rng.restore_states(state["rng"], self.ctx)
         self.logger.truncate_after(self.progress.step)
 
@@ -171,6 +184,7 @@ class Trainer:
             world_size=ctx.world_size,
             start_batch=p.batch_in_epoch,
             num_workers=cfg.num_workers,
+            weights=self.sampling_weights,
         )
         bar = tqdm(
             total=self.batches_per_epoch,
@@ -237,6 +251,7 @@ class Trainer:
                 num_workers=cfg.num_workers,
             )
         )
+        self.sampling_weights = self._model_sampling_weights()
         record: dict[str, Any] = {
             "step": p.step,
             "epoch": p.epoch + 1,
@@ -265,6 +280,14 @@ class Trainer:
         checkpoint = self.save()
         for callback in self.callbacks:
             callback.after_checkpoint(self, checkpoint)
+
+    def _model_sampling_weights(self) -> torch.Tensor | None:
+        """The model's weights for drawing the next epoch (rank 0's, on every process)."""
+        weights = self.model.sampling_weights()
+        if weights is None:
+            return None
+        weights = check_sampling_weights(weights, len(self.data.train))  # float64, CPU
+        return broadcast_from_main(weights, self.ctx)
 
     def _check_health(self, record: dict[str, Any]) -> None:
         if not self.ctx.is_main or not self.monitors:
