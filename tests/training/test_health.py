@@ -3,7 +3,10 @@ to fail that way, once, after its patience, and a healthy stream stays quiet."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import random
+from pathlib import Path
 
 import pytest
 
@@ -148,3 +151,21 @@ def test_messages_name_the_failure_and_what_to_try() -> None:
     for w in warnings:
         assert w.message.startswith(w.kind.replace("-", " ")) and "Try" in w.message
         assert w.step == 5000
+
+
+def test_the_records_of_a_real_healthy_run_stay_quiet() -> None:
+    """The monitor's inputs every 10 cycles of the 10-epoch DCGAN run on Fashion-MNIST that
+    made docs/images/dcgan-fashion-mnist-10ep.png (benchmarks/gan_throughput.py)."""
+    path = Path(__file__).parent / "data" / "dcgan_fashion_mnist_10ep.jsonl.gz"
+    with gzip.open(path, "rt") as handle:
+        records = [json.loads(line) for line in handle]
+    assert len(records) == 468 and records[-1]["step"] == 4680
+    assert replay(records) == []
+    # the same records, the generator's gradient cut to 1% after step 3000 while D is sure:
+    broken = [
+        {**r, G + "grad_norm": r[G + "grad_norm"] / 100, D + "accuracy": 0.99}
+        if r["step"] > 3000
+        else r
+        for r in records
+    ]
+    assert [kind for kind, _ in replay(broken)] == [VANISHING]
