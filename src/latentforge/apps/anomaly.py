@@ -1,0 +1,250 @@
+"""Anomaly detection with an autoencoder: an image the model explains badly is an anomaly.
+
+Scores (higher = more anomalous), per image x of D values:
+
+``recon``
+    s(x) = (1/D) ||x - g(f(x))||^2, the mean squared error of the reconstruction (the VAE
+    decodes its posterior mean). Works for the AE and the VAE.
+``elbo``
+    s(x) = -ELBO(x) = E_{q(z|x)}[-log p(x|z)] + KL(q(z|x) || N(0, I)), the VAE's bound on
+    -log p(x), with the expectation estimated from K draws z_k = mu + sigma * eps_k
+    (An & Cho 2015, "Variational Autoencoder based Anomaly Detection using Reconstruction
+    Probability", http://dm.snu.ac.kr/static/docs/TR/SNUDM-TR-2015-03.pdf). The KL weight
+    is 1 whatever the model's beta, so the score is the ELBO proper; -log p(x|z) is the
+    model's own reconstruction likelihood (Bernoulli for ``bce``, squared error for ``mse``).
+
+The threshold t comes from the scores s_1..s_n of normal (training) images, by one rule:
+
+``percentile``  t = the q-th percentile of the s_i (``numpy.percentile``, linear interpolation)
+``std``         t = mean(s) + k * std(s) (population standard deviation, ddof = 0)
+
+and an image is flagged anomalous when s(x) > t. With labels, AUROC and AUPRC (average
+precision) measure the ranking the score gives, independently of t.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.metrics import average_precision_score, roc_auc_score
+from torch import Tensor, nn
+
+from latentforge.apps.denoising import require_reconstruct
+from latentforge.data.base import ImageSet
+from latentforge.data.batching import iterate_batches
+from latentforge.errors import ConfigError, DataError
+from latentforge.losses.divergence import kl_standard_normal
+from latentforge.losses.reconstruction import RECONSTRUCTION_PER_IMAGE
+from latentforge.metrics.image_quality import per_image_mse
+from latentforge.nn.gaussian import reparameterize
+from latentforge.registry import Registry
+
+SCORES: Registry[Any] = Registry("anomaly score")
+THRESHOLD_RULES = ("percentile", "std")
+TRAIN_PERCENTILES = (50, 90, 95, 99)
+
+
+@SCORES.register("recon")
+def reconstruction_error(
+    model: nn.Module, images: Tensor, samples: int = 1, generator: torch.Generator | None = None
+) -> Tensor:
+    """(1/D) ||x - reconstruct(x)||^2 per image: ``(N, C, H, W) -> (N,)``."""
+    require_reconstruct(model, "score")
+    return per_image_mse(model.reconstruct(images), images)
+
+
+@SCORES.register("elbo")
+def negative_elbo(
+    model: nn.Module, images: Tensor, samples: int = 1, generator: torch.Generator | None = None
+) -> Tensor:
+    """-ELBO per image, E_q[-log p(x|z)] from ``samples`` draws of z, + KL in closed form."""
+    if not callable(getattr(model, "encode_distribution", None)):
+        kind = getattr(model, "model_type", type(model).__name__)
+        raise ConfigError(
+            f"--score elbo needs a VAE (an encoder giving q(z|x)); the {kind} model has no ELBO: "
+            "use --score recon"
+        )
+    nll_per_image = RECONSTRUCTION_PER_IMAGE.get(model.config.reconstruction)
+    mu, logvar = model.encode_distribution(images)
+    nll = torch.zeros(images.shape[0], device=images.device, dtype=mu.dtype)
+    for _ in range(samples):
+        nll += nll_per_image(model.decode_logits(reparameterize(mu, logvar, generator)), images)
+    return nll / samples + kl_standard_normal(mu, logvar)
+
+
+@torch.no_grad()
+def anomaly_scores(
+    model: nn.Module,
+    data: Tensor | ImageSet,
+    score: str = "recon",
+    *,
+    samples: int = 1,
+    seed: int = 0,
+    batch_size: int = 256,
+) -> np.ndarray:
+    """Scores ``(N,)`` (float64) of images ``(N, C, H, W)`` in [0, 1] or of an image set.
+
+    ``elbo`` draws z from a CPU generator seeded with ``seed``: the same call, same scores.
+    """
+    score_fn = SCORES.get(score)
+    if samples < 1 or batch_size < 1:
+        raise ConfigError(f"samples and batch_size must be >= 1, got {samples}, {batch_size}")
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    generator = torch.Generator().manual_seed(seed)
+    if isinstance(data, Tensor):
+        batches = (data[i : i + batch_size].to(device) for i in range(0, len(data), batch_size))
+    else:
+        batches = (
+            batch["images"]
+            for batch in iterate_batches(
+                data, batch_size, device=device, shuffle=False, drop_last=False, num_workers=0
+            )
+        )
+    parts = [score_fn(model, images, samples, generator).double().cpu() for images in batches]
+    model.train(was_training)
+    if not parts:
+        raise DataError("no images to score: the data is empty")
+    return torch.cat(parts).numpy()
+
+
+@dataclasses.dataclass(frozen=True)
+class ThresholdRule:
+    """``percentile`` q in [0, 100] or ``std`` k: t = percentile_q(s) or mean(s) + k std(s)."""
+
+    kind: str = "percentile"
+    value: float = 95.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in THRESHOLD_RULES:
+            raise ConfigError(
+                f"threshold rule {self.kind!r} is unknown; use one of {', '.join(THRESHOLD_RULES)}"
+            )
+        if not math.isfinite(self.value):
+            raise ConfigError(f"the threshold {self.kind} must be finite, got {self.value}")
+        if self.kind == "percentile" and not 0.0 <= self.value <= 100.0:
+            raise ConfigError(f"--percentile must be in [0, 100], got {self.value:g}")
+
+    def threshold(self, scores: np.ndarray) -> float:
+        scores = np.asarray(scores, dtype=np.float64)
+        if scores.size == 0:
+            raise DataError("cannot fit a threshold on no scores: the normal data is empty")
+        if self.kind == "percentile":
+            return float(np.percentile(scores, self.value))
+        return float(scores.mean() + self.value * scores.std())
+
+    def describe(self) -> str:
+        if self.kind == "percentile":
+            return f"{self.value:g}th percentile of the training scores"
+        return f"mean + {self.value:g} std of the training scores"
+
+
+def score_statistics(scores: np.ndarray) -> dict[str, float]:
+    """Count, mean, std (ddof 0), min, max and a few percentiles of ``scores``."""
+    scores = np.asarray(scores, dtype=np.float64)
+    stats = {
+        "count": int(scores.size),
+        "mean": float(scores.mean()),
+        "std": float(scores.std()),
+        "min": float(scores.min()),
+        "max": float(scores.max()),
+    }
+    stats.update({f"p{q}": float(np.percentile(scores, q)) for q in TRAIN_PERCENTILES})
+    return stats
+
+
+@dataclasses.dataclass
+class AnomalyDetector:
+    """A fitted detector: the score, the threshold rule and value, and the training statistics.
+
+    ``model`` identifies the weights it was fitted with (checkpoint name and sha256).
+    """
+
+    score: str
+    rule: ThresholdRule
+    threshold: float
+    train_stats: dict[str, float]
+    samples: int = 1
+    seed: int = 0
+    model: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def scores(self, model: nn.Module, data: Tensor | ImageSet, batch_size: int = 256):
+        """The detector's score of each image (same kind, samples and seed as when fitted)."""
+        return anomaly_scores(
+            model, data, self.score, samples=self.samples, seed=self.seed, batch_size=batch_size
+        )
+
+    def flags(self, scores: np.ndarray) -> np.ndarray:
+        """True where s > t (anomalous)."""
+        return np.asarray(scores) > self.threshold
+
+    def to_dict(self) -> dict[str, Any]:
+        values = dataclasses.asdict(self)
+        values["rule"] = {"kind": self.rule.kind, "value": self.rule.value}
+        values["rule_description"] = self.rule.describe()
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], source: str = "anomaly detector") -> AnomalyDetector:
+        try:
+            rule = ThresholdRule(**values["rule"])
+            fields = {f.name for f in dataclasses.fields(cls)} - {"rule"}
+            return cls(rule=rule, **{k: v for k, v in values.items() if k in fields})
+        except (KeyError, TypeError) as err:
+            raise ConfigError(f"{source} is not a valid anomaly detector ({err})") from None
+
+
+def fit_detector(
+    model: nn.Module,
+    normal: Tensor | ImageSet,
+    score: str = "recon",
+    rule: ThresholdRule | None = None,
+    *,
+    samples: int = 1,
+    seed: int = 0,
+    batch_size: int = 256,
+) -> AnomalyDetector:
+    """Score the ``normal`` images and set the threshold from those scores by ``rule``."""
+    rule = rule or ThresholdRule()
+    scores = anomaly_scores(model, normal, score, samples=samples, seed=seed, batch_size=batch_size)
+    return AnomalyDetector(
+        score, rule, rule.threshold(scores), score_statistics(scores), samples, seed
+    )
+
+
+def detection_metrics(
+    scores: np.ndarray, is_anomaly: np.ndarray, flags: np.ndarray | None = None
+) -> dict[str, float]:
+    """AUROC and AUPRC (average precision) of ``scores`` against 0/1 ``is_anomaly`` labels.
+
+    With ``flags`` (the thresholded decisions) also their precision, recall and false-positive
+    rate. Both classes must be present.
+    """
+    is_anomaly = np.asarray(is_anomaly).astype(bool)
+    scores = np.asarray(scores, dtype=np.float64)
+    if is_anomaly.shape != scores.shape:
+        raise DataError(f"{is_anomaly.size} labels for {scores.size} scores; give one per image")
+    n_anomalous = int(is_anomaly.sum())
+    if n_anomalous in (0, is_anomaly.size):
+        raise DataError(
+            "AUROC needs both normal and anomalous images, but the labels mark "
+            f"{'none' if n_anomalous == 0 else 'all'} of the {is_anomaly.size} as anomalous"
+        )
+    metrics = {
+        "auroc": float(roc_auc_score(is_anomaly, scores)),
+        "auprc": float(average_precision_score(is_anomaly, scores)),
+        "count": int(is_anomaly.size),
+        "anomalous": n_anomalous,
+    }
+    if flags is not None:
+        flags = np.asarray(flags).astype(bool)
+        true_positives = int((flags & is_anomaly).sum())
+        metrics["precision_at_threshold"] = true_positives / max(int(flags.sum()), 1)
+        metrics["recall_at_threshold"] = true_positives / n_anomalous
+        metrics["false_positive_rate"] = int((flags & ~is_anomaly).sum()) / int((~is_anomaly).sum())
+    return metrics
