@@ -150,3 +150,17 @@ def test_detector_is_saved_with_the_model_and_checked_against_it(ae, images, tmp
     detector_path(run).write_text("{not json")
     with pytest.raises(CheckpointError, match="not valid JSON"):
         load_detector(run)
+
+
+def test_elbo_excess_is_elbo_less_the_binary_entropy_of_the_image(vae, images):
+    entropy = -(torch.xlogy(images, images) + torch.xlogy(1 - images, 1 - images))
+    floor = entropy.flatten(1).sum(1).double().numpy()
+    elbo = anomaly_scores(vae, images, "elbo", samples=2, seed=1)
+    excess = anomaly_scores(vae, images, "elbo-excess", samples=2, seed=1)
+    np.testing.assert_allclose(elbo - excess, floor, rtol=1e-4)
+    binary = (images > 0.5).float()  # entropy 0: the two scores agree up to D * 1e-6
+    np.testing.assert_allclose(
+        anomaly_scores(vae, binary, "elbo-excess", seed=1),
+        anomaly_scores(vae, binary, "elbo", seed=1),
+        atol=784 * 2e-6,
+    )
