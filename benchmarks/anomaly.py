@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--beta", type=float, default=1.0, help="the vae's KL weight")
     parser.add_argument("--elbo-samples", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--runs", type=Path, default=Path("/tmp/latentforge-bench/anomaly"))
     parser.add_argument(
         "--results", type=Path, default=Path("/tmp/latentforge-bench/anomaly.jsonl")

@@ -33,11 +33,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default="ae,vae")
     parser.add_argument("--sigmas", default="0.1,0.3,0.5")
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--latent-dim", type=int, default=32)
+    parser.add_argument("--latent-dim", type=int, default=128)
     parser.add_argument("--hidden-channels", default="32,64,128")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--beta", type=float, default=1.0, help="the vae's KL weight")
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--runs", type=Path, default=Path("/tmp/latentforge-bench/denoising"))
     parser.add_argument("--images", type=Path, default=Path("docs/images"))
     parser.add_argument("--test-limit", type=int, default=None, help="score fewer test images")
@@ -48,28 +49,32 @@ def main(argv: list[str] | None = None) -> int:
     clean = test.take(torch.arange(n))[0].float().div(255.0)
     hidden = tuple(int(c) for c in args.hidden_channels.split(","))
     for model_type in args.models.split(","):
+        options = {"latent_dim": args.latent_dim, "hidden_channels": hidden}
+        name = model_type
+        if model_type == "vae":
+            options["beta"] = args.beta
+            name = "vae" if args.beta == 1.0 else f"vae-beta{args.beta:g}"
         for sigma in (float(s) for s in args.sigmas.split(",")):
             model, seconds = train_model(
                 model_type,
-                {"latent_dim": args.latent_dim, "hidden_channels": hidden},
+                options,
                 {"spec": args.data, "val_fraction": 0.0, "noise": f"gaussian:{sigma:g}"},
                 {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr},
-                args.runs / f"{model_type}-sigma{sigma:g}",
+                args.runs / f"{name}-sigma{sigma:g}",
             )
             generator = torch.Generator().manual_seed(EVAL_SEED)
             result = evaluate_denoising(model, clean, GaussianNoise(sigma), generator)
             shown = [result.noisy[:16], result.denoised[:16], clean[:16]]
             save_grid(
                 interleave_groups(shown, 8),
-                args.images / f"denoising-{model_type}-sigma{sigma:g}.png",
+                args.images / f"denoising-{name}-sigma{sigma:g}.png",
                 nrow=8,
                 scale=2,
             )
             record = {
                 "model": model_type,
                 "sigma": sigma,
-                "latent_dim": args.latent_dim,
-                "hidden_channels": list(hidden),
+                **options,
                 "epochs": args.epochs,
                 "train_seconds": round(seconds, 1),
                 "test_images": n,
