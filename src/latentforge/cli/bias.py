@@ -8,7 +8,7 @@ from pathlib import Path
 
 from latentforge.apps.bias import analyse_bias
 from latentforge.apps.bias_report import write_bias_report
-from latentforge.cli.inspect_run import _data_config, _run_seed
+from latentforge.cli.run_data import run_data_config, run_seed
 from latentforge.errors import ShapeError
 from latentforge.training.checkpoint import load_model
 from latentforge.training.distributed import resolve_device
@@ -54,14 +54,14 @@ def register(verbs: argparse._SubParsersAction) -> None:
 def run_report(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     model = load_model(args.run, device)
-    saved = _data_config(args.run)
+    saved = run_data_config(args.run)
     data = DataConfig(
         spec=args.data or saved.spec,
         data_dir=args.data_dir or saved.data_dir,
         image_size=tuple(model.config.image_size),
         channels=model.config.in_channels,
         val_fraction=saved.val_fraction,
-    ).load(seed=_run_seed(args.run))
+    ).load(seed=run_seed(args.run))
     images = data.split(args.split)
     expected = (model.config.in_channels, *model.config.image_size)
     if images.shape != expected:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import torch
 
+from latentforge.cli.run_data import add_data_arguments, load_split
 from latentforge.data.batching import to_batch
-from latentforge.errors import ConfigError, ShapeError
+from latentforge.errors import ConfigError
 from latentforge.training.checkpoint import load_model, resolve_model_dir
 from latentforge.training.distributed import resolve_device
 from latentforge.training.logger import read_metrics
-from latentforge.training.run import RUN_CONFIG, DataConfig, RunConfig
 from latentforge.viz.grid import interleave_rows, save_grid
 
 
@@ -29,9 +29,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
     recon = verbs.add_parser("reconstruct", help="encode and decode images with a trained model")
     recon.add_argument("run", type=Path, help="run directory or saved model folder")
-    recon.add_argument("--data", default=None, help="dataset (default: the run's own data)")
-    recon.add_argument("--data-dir", default=None)
-    recon.add_argument("--split", default="val", choices=("train", "val", "test"))
+    add_data_arguments(recon, "val", "dataset (default: the run's own data)")
     recon.add_argument("-n", type=int, default=32, help="number of images (default: 32)")
     recon.add_argument("-o", "--output", type=Path, default=Path("reconstructions.png"))
     recon.add_argument("--device", default="auto")
@@ -68,38 +66,12 @@ def run_reconstruct(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"a {model.model_type} model cannot reconstruct images; use an ae or vae run"
         )
-    data_config = _data_config(args.run)
-    spec = args.data or data_config.spec
-    data = DataConfig(
-        spec=spec,
-        data_dir=args.data_dir or data_config.data_dir,
-        image_size=tuple(model.config.image_size),
-        channels=model.config.in_channels,
-        val_fraction=data_config.val_fraction,
-    ).load(seed=_run_seed(args.run))
-    images_set = data.split(args.split)
-    if images_set.shape != (model.config.in_channels, *model.config.image_size):
-        raise ShapeError(
-            f"data images are {images_set.shape}, the model expects "
-            f"{(model.config.in_channels, *model.config.image_size)}"
-        )
+    images_set = load_split(args, model)
     n = min(args.n, len(images_set))
     batch = to_batch(*images_set.take(torch.arange(n)), device)
     recon = model.reconstruct(batch["images"])
     save_grid(interleave_rows(batch["images"], recon, per_row=8), args.output, nrow=min(8, n))
     print(f"wrote {n} originals (odd rows) and reconstructions (even rows) to {args.output}")
-    return 0
-
-
-def _data_config(path: Path) -> DataConfig:
-    if (path / RUN_CONFIG).is_file() and (path / "checkpoints").is_dir():
-        return RunConfig.read(path).data
-    return DataConfig()
-
-
-def _run_seed(path: Path) -> int:
-    if (path / RUN_CONFIG).is_file() and (path / "checkpoints").is_dir():
-        return RunConfig.read(path).train.seed
     return 0
 
 

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 
 from latentforge import __version__
 from latentforge.cli import (
+    anomaly,
     bias,
+    denoise,
     evaluate,
     features,
     inspect_run,
@@ -25,6 +27,8 @@ VERB_MODULES = (
     evaluate,
     features,
     bias,
+    denoise,
+    anomaly,
 )
 
 

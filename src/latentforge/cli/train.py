@@ -23,6 +23,8 @@ DATA_HELP = {
     "channels": "convert images to 1 or 3 channels",
     "val_fraction": "share of the training split held out for validation",
     "download": "download missing standard datasets",
+    "classes": "keep only these class ids in the train and val splits (the test split stays whole)",
+    "noise": "train to denoise: corrupt the inputs with gaussian:SIGMA, salt-pepper:P or mask:P",
 }
 TRAIN_HELP = {
     "batch_size": "global batch, split over torchrun processes",

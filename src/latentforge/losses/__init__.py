@@ -35,6 +35,7 @@ from latentforge.losses.divergence import (
 from latentforge.losses.lipschitz import gradient_penalty, weight_clipping_
 from latentforge.losses.reconstruction import (
     RECONSTRUCTION_LOSSES,
+    RECONSTRUCTION_PER_IMAGE,
     bce_per_sample_with_logits,
     bce_sum_with_logits,
     gaussian_nll_sum,
@@ -45,6 +46,7 @@ from latentforge.losses.reconstruction import (
 __all__ = [
     "ADVERSARIAL_LOSSES",
     "RECONSTRUCTION_LOSSES",
+    "RECONSTRUCTION_PER_IMAGE",
     "AdversarialLoss",
     "KLEstimate",
     "bce_discriminator_loss",

@@ -156,3 +156,20 @@ def half_variance_gaussian_nll_per_sample(logits: Tensor, target: Tensor) -> Ten
     """
     num_values = target[0].numel()
     return mse_per_sample(torch.sigmoid(logits), target) + 0.5 * num_values * math.log(math.pi)
+
+
+RECONSTRUCTION_PER_IMAGE: Registry[ReconstructionLoss] = Registry("reconstruction loss")
+"""The same losses as :data:`RECONSTRUCTION_LOSSES`, one value per image: ``(N, ...) -> (N,)``
+(per-image scores such as a VAE's negative ELBO for anomaly detection)."""
+
+
+@RECONSTRUCTION_PER_IMAGE.register("bce")
+def bce_per_image_from_logits(logits: Tensor, target: Tensor) -> Tensor:
+    """Per-image entry ``"bce"``: :func:`bce_per_sample_with_logits` on the raw decoder output."""
+    return bce_per_sample_with_logits(logits, target)
+
+
+@RECONSTRUCTION_PER_IMAGE.register("mse")
+def mse_per_image_from_logits(logits: Tensor, target: Tensor) -> Tensor:
+    """Per-image entry ``"mse"``: :func:`mse_per_sample` of ``sigmoid(logits)`` and the target."""
+    return mse_per_sample(torch.sigmoid(logits), target)

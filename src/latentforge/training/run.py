@@ -18,6 +18,8 @@ from typing import Any
 from latentforge import __version__
 from latentforge.config import Config, require
 from latentforge.data import load_data
+from latentforge.data.corruption import CorruptInputs, corruption_transform
+from latentforge.data.select import check_classes, keep_classes
 from latentforge.errors import CheckpointError, ConfigError
 from latentforge.evaluation.callback import training_callbacks
 from latentforge.evaluation.config import TrainingEvalConfig
@@ -43,15 +45,24 @@ class DataConfig(Config):
     channels: int | None = None
     val_fraction: float = 0.1
     download: bool = True
+    classes: tuple[int, ...] | None = None  # keep only these labels in train and val
+    noise: str | None = None  # corrupt the inputs (denoising): gaussian:0.3, mask:0.25, ...
 
     def __post_init__(self) -> None:
         require(
             0.0 <= self.val_fraction < 1.0,
             f"--val-fraction must be in [0, 1), got {self.val_fraction}",
         )
+        if self.classes is not None:
+            self.classes = check_classes(self.classes)
+        self.batch_transform()  # a bad --noise spec fails here, before any data is read
+
+    def batch_transform(self) -> CorruptInputs | None:
+        """The corruption of the inputs that ``noise`` names, or ``None``."""
+        return corruption_transform(self.noise)
 
     def load(self, seed: int):
-        return load_data(
+        bundle = load_data(
             self.spec,
             data_dir=self.data_dir,
             image_size=self.image_size,
@@ -60,6 +71,7 @@ class DataConfig(Config):
             val_fraction=self.val_fraction,
             seed=seed,
         )
+        return bundle if self.classes is None else keep_classes(bundle, self.classes)
 
 
 @dataclasses.dataclass
@@ -160,7 +172,13 @@ def train(
         if ctx.is_main:
             atomic_write_json(run_dir / RUN_CONFIG, run.to_dict())
         trainer = Trainer(
-            model, data, run.train, run_dir, ctx, callbacks=[*callbacks, ReportRefresh()]
+            model,
+            data,
+            run.train,
+            run_dir,
+            ctx,
+            callbacks=[*callbacks, ReportRefresh()],
+            batch_transform=run.data.batch_transform(),
         )
         if resume:
             trainer.resume_from(latest_checkpoint(run_dir))
