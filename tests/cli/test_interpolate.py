@@ -85,12 +85,17 @@ def test_interpolate_writes_walks_between_seeded_noise(gan_run, tmp_path, spheri
     torch.testing.assert_close(_tiles(out, 2, 5), expected, atol=1 / 255, rtol=0)
 
 
-def test_interpolate_refuses_a_model_without_noise(tmp_path, capsys) -> None:
+def test_interpolate_walks_an_autoencoders_code_gaussian(tmp_path) -> None:
     Autoencoder(AutoencoderConfig(image_size=(SIZE, SIZE), hidden_channels=(4,))).save_pretrained(
         tmp_path / "ae"
     )
-    assert main(["interpolate", str(tmp_path / "ae"), "-o", str(tmp_path / "x.png")]) == 2
-    assert "no latent space to walk" in capsys.readouterr().err
+    out = tmp_path / "x.png"
+    assert main(["interpolate", str(tmp_path / "ae"), "-n", "3", "-o", str(out)]) == 0
+    model = load_model(tmp_path / "ae")
+    ends = model.sample_latent(2, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        expected = model.decode(walk(ends[:1], ends[1:], 3).reshape(3, -1)).clamp(0, 1)[:, 0]
+    torch.testing.assert_close(_tiles(out, 1, 3), expected, atol=1 / 255, rtol=0)
 
 
 def test_interpolate_needs_two_steps(gan_run, tmp_path, capsys) -> None:

@@ -14,12 +14,26 @@ the great circle instead and keeps the norm when |z_a| = |z_b|:
 
 falling back to lerp where a and b are (nearly) parallel, sin W ~ 0.
 
-A model can be walked when it has ``sample_latent(n, generator)`` and ``decode(z)``
-(:class:`LatentModel`); GANs do, and the same functions serve latent codes of autoencoders.
+A model can be walked between prior points when it has ``sample_latent(n, generator)`` and
+``decode(z)`` (:class:`LatentModel`: GANs, autoencoders, VAEs), and between two input images
+when it also has ``encode(images)`` (:class:`Codec`: autoencoders and VAEs, whose code is the
+posterior mean).
+
+Smoothness. With frames x_0 .. x_{S-1} of one walk and the per-step change
+d_s = mean |x_{s+1} - x_s| (mean absolute pixel difference),
+
+    mean step      = mean_s d_s
+    path ratio     = sum_s d_s / mean |x_{S-1} - x_0|      (>= 1; 1 for a pure cross-fade)
+    largest share  = max_s d_s / sum_s d_s                  (1 / (S-1) when all steps are equal,
+                                                             1 when one step does all the change)
+
+A smooth latent space gives small, even steps: a path ratio near 1 and a largest share near
+1 / (S-1). A jump between two modes shows up as a largest share near 1.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Protocol, runtime_checkable
 
 import torch
@@ -33,6 +47,13 @@ PARALLEL_EPS = 1e-6
 @runtime_checkable
 class LatentModel(Protocol):
     def sample_latent(self, n: int, generator: torch.Generator | None = None) -> Tensor: ...
+
+    def decode(self, z: Tensor) -> Tensor: ...
+
+
+@runtime_checkable
+class Codec(Protocol):
+    def encode(self, images: Tensor) -> Tensor: ...
 
     def decode(self, z: Tensor) -> Tensor: ...
 
@@ -83,6 +104,47 @@ def walk(a: Tensor, b: Tensor, steps: int, spherical: bool = False) -> Tensor:
 
 
 @torch.no_grad()
+def decode_walks(
+    model: LatentModel | Codec, a: Tensor, b: Tensor, steps: int, spherical: bool = False
+) -> Tensor:
+    """Frames ``(R, steps, C, H, W)`` in [0, 1]: the decoded walks from latents ``a`` to ``b``
+    (each ``(R, D)``)."""
+    path = walk(a, b, steps, spherical)  # (R, steps, D)
+    images = model.decode(path.reshape(-1, a.shape[1])).clamp(0.0, 1.0)  # (R * steps, C, H, W)
+    return images.view(a.shape[0], steps, *images.shape[1:])
+
+
+@torch.no_grad()
+def input_walks(
+    model: Codec, images_a: Tensor, images_b: Tensor, steps: int, spherical: bool = False
+) -> Tensor:
+    """Frames ``(R, steps, C, H, W)`` between the codes of two batches of input images."""
+    if images_a.shape != images_b.shape:
+        raise ShapeError(
+            f"the two ends of the walks differ in shape: {tuple(images_a.shape)} and "
+            f"{tuple(images_b.shape)}; give the same number of images of one size"
+        )
+    codes = model.encode(torch.cat([images_a, images_b]))  # (2R, D)
+    rows = images_a.shape[0]
+    return decode_walks(model, codes[:rows], codes[rows:], steps, spherical)
+
+
+@torch.no_grad()
+def prior_walks(
+    model: LatentModel,
+    rows: int,
+    steps: int,
+    spherical: bool = False,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """Frames ``(rows, steps, C, H, W)``: row r walks between two random latents of ``model``
+    (draws 0..R-1 are the starts, R..2R-1 the ends)."""
+    if rows < 1:
+        raise ConfigError(f"--rows must be >= 1, got {rows}")
+    ends = model.sample_latent(2 * rows, generator)  # (2R, D)
+    return decode_walks(model, ends[:rows], ends[rows:], steps, spherical)
+
+
 def interpolation_strip(
     model: LatentModel,
     rows: int,
@@ -90,10 +152,45 @@ def interpolation_strip(
     spherical: bool = False,
     generator: torch.Generator | None = None,
 ) -> Tensor:
-    """Images ``(rows * steps, C, H, W)``: row r walks between two random latents of ``model``."""
-    if rows < 1:
-        raise ConfigError(f"--rows must be >= 1, got {rows}")
-    ends = model.sample_latent(2 * rows, generator)  # (2R, D)
-    path = walk(ends[:rows], ends[rows:], steps, spherical)  # (R, steps, D)
-    images = model.decode(path.reshape(rows * steps, -1))  # (R * steps, D) -> images
-    return images.clamp(0.0, 1.0)
+    """:func:`prior_walks` as one batch of images ``(rows * steps, C, H, W)``."""
+    return prior_walks(model, rows, steps, spherical, generator).flatten(0, 1)
+
+
+def step_changes(frames: Tensor) -> Tensor:
+    """Mean absolute change between consecutive frames: ``(R, S, C, H, W)`` -> ``(R, S - 1)``."""
+    if frames.dim() != 5 or frames.shape[1] < 2:
+        raise ShapeError(
+            "step changes need frames shaped (rows, steps >= 2, C, H, W), got "
+            f"{tuple(frames.shape)}"
+        )
+    return (frames[:, 1:] - frames[:, :-1]).abs().flatten(2).mean(2)
+
+
+@dataclass(frozen=True)
+class Smoothness:
+    """How evenly a walk's output changes (see the module docstring); means over the walks."""
+
+    mean_step: float
+    endpoint_change: float
+    path_ratio: float
+    largest_share: float
+    steps: int
+
+    def to_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def smoothness(frames: Tensor) -> Smoothness:
+    """The smoothness of walks ``(R, S, C, H, W)``: mean step, endpoint change, path ratio and
+    the largest step's share of the path, each averaged over the R walks."""
+    changes = step_changes(frames.float())  # (R, S - 1)
+    path = changes.sum(1)  # (R,)
+    direct = (frames[:, -1] - frames[:, 0]).float().abs().flatten(1).mean(1)  # (R,)
+    tiny = torch.finfo(torch.float32).tiny
+    return Smoothness(
+        mean_step=float(changes.mean()),
+        endpoint_change=float(direct.mean()),
+        path_ratio=float((path / direct.clamp_min(tiny)).mean()),
+        largest_share=float((changes.max(1).values / path.clamp_min(tiny)).mean()),
+        steps=int(frames.shape[1]),
+    )

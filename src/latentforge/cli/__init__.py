@@ -1,4 +1,5 @@
-"""``latentforge <verb> ...``: train, sample, reconstruct, info.
+"""``latentforge <verb> ...``: train, sample, reconstruct, info, interpolate, traverse, latents,
+sweep.
 
 Every user error prints one line naming the problem and the fix and exits with status 2.
 """

@@ -14,7 +14,10 @@ from latentforge.cli import (
     features,
     inspect_run,
     interpolate,
+    latents,
+    sweep,
     train,
+    traverse,
 )
 from latentforge.cli.options import Parser
 from latentforge.errors import LatentforgeError
@@ -29,6 +32,9 @@ VERB_MODULES = (
     bias,
     denoise,
     anomaly,
+    traverse,
+    latents,
+    sweep,
 )
 
 

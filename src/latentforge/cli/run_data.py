@@ -30,7 +30,8 @@ def run_seed(path: Path) -> int:
 
 
 def add_data_arguments(parser: argparse.ArgumentParser, split: str, data_help: str) -> None:
-    """``--data``, ``--data-dir``, ``--split`` and ``--classes`` for a verb that reads images."""
+    """``--data``, ``--data-dir``, ``--split``, ``--val-fraction`` and ``--classes`` for a verb
+    that reads images."""
     parser.add_argument("--data", default=None, help=data_help)
     parser.add_argument("--data-dir", default=None, help="where full datasets live")
     parser.add_argument(

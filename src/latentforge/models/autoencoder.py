@@ -16,7 +16,6 @@ from torch import Tensor
 from latentforge.models.base import MODELS
 from latentforge.models.encoder_decoder import EncoderDecoderConfig, EncoderDecoderModel
 from latentforge.training.phases import Batch, LossOutput
-from latentforge.utils.seeding import randn
 
 LATENT_FIT_IMAGES = 10_000
 
@@ -47,11 +46,9 @@ class Autoencoder(EncoderDecoderModel):
         recon = self.reconstruction_loss(logits, images)
         return LossOutput(recon, {"recon": recon.detach()})
 
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        eps = randn((n, self.config.latent_dim), generator, self.device)
-        z = self.latent_mean + eps @ self.latent_scale_tril.T  # (n, d): z ~ N(mean, L L^T)
-        return self.decode(z)
+    def latent_prior(self) -> tuple[Tensor, Tensor]:
+        """The Gaussian fitted to the training codes (see :meth:`fit_latent_gaussian`)."""
+        return self.latent_mean, self.latent_scale_tril
 
     @torch.no_grad()
     def fit_latent_gaussian(

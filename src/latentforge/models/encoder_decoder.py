@@ -15,6 +15,7 @@ from latentforge.nn.conv_nets import ConvDecoder, ConvEncoder, expect_output_sha
 from latentforge.nn.layers import ACTIVATIONS, NORMS
 from latentforge.nn.upsample import UPSAMPLE_MODES
 from latentforge.training.phases import Batch, LossOutput, OptimizerSpec, Phase
+from latentforge.utils.seeding import randn
 from latentforge.viz.grid import interleave_rows
 
 
@@ -107,6 +108,21 @@ class EncoderDecoderModel(GenerativeModel):
 
     def encode(self, images: Tensor) -> Tensor:
         raise NotImplementedError
+
+    def latent_prior(self) -> tuple[Tensor, Tensor]:
+        """Mean ``(D,)`` and lower Cholesky factor ``L`` ``(D, D)`` of the Gaussian that codes
+        are drawn from for new images: z ~ N(mean, L L^T)."""
+        raise NotImplementedError
+
+    def sample_latent(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        """``n`` codes ``(n, latent_dim)`` from :meth:`latent_prior`: z = mean + L eps."""
+        mean, scale_tril = self.latent_prior()
+        eps = randn((n, self.config.latent_dim), generator, self.device)
+        return mean + eps @ scale_tril.T  # (n, D) @ (D, D)
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
+        return self.decode(self.sample_latent(n, generator))
 
     @torch.no_grad()
     def reconstruct(self, images: Tensor) -> Tensor:

@@ -24,7 +24,6 @@ from latentforge.models.base import MODELS
 from latentforge.models.encoder_decoder import EncoderDecoderConfig, EncoderDecoderModel
 from latentforge.nn.gaussian import reparameterize, split_mean_logvar
 from latentforge.training.phases import LossOutput
-from latentforge.utils.seeding import randn
 
 
 @dataclasses.dataclass
@@ -72,7 +71,7 @@ class VAE(EncoderDecoderModel):
         loss = recon + self.config.beta * kl
         return LossOutput(loss, {"recon": recon.detach(), "kl": kl.detach()})
 
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        z = randn((n, self.config.latent_dim), generator, self.device)
-        return self.decode(z)
+    def latent_prior(self) -> tuple[Tensor, Tensor]:
+        """The prior p(z) = N(0, I)."""
+        d = self.config.latent_dim
+        return torch.zeros(d, device=self.device), torch.eye(d, device=self.device)
