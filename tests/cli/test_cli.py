@@ -42,7 +42,7 @@ def assert_one_line_error(code, err, *fragments):
         ["translate"],
         ["train", "pix2pix"],
         ["train", "cyclegan"],
-    ],  # fmt: skip
+    ],
 )
 def test_every_verb_has_help(capsys, verb):
     code, out, _ = run_cli(capsys, *verb, "--help")
