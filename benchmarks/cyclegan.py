@@ -2,7 +2,7 @@
 and does the cycle bring it back? Prints JSON.
 
     flock /tmp/latentforge-cpu.lock nice python benchmarks/cyclegan.py \
-        --data-dir /work/shared/datasets --steps 800 --grid docs/images/cyclegan-sneaker2boot.png
+        --data-dir /work/shared/datasets --steps 2000 --grid docs/images/cyclegan-sneaker2boot.png
 
 Trains ``cyclegan`` with the engine on the Fashion-MNIST sneakers (A, class 7) and ankle boots
 (B, class 9) of the training split, then on the 1,000 + 1,000 test images:
@@ -44,7 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("/work/shared/datasets"))
     parser.add_argument("--out", type=Path, default=Path("/tmp/lf-bench-cyclegan"))
-    parser.add_argument("--steps", type=int, default=800)
+    parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--classifier-epochs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)

@@ -1,7 +1,7 @@
 """pix2pix against the same U-Net trained on L1 alone, on edges2fashion. Prints JSON.
 
     flock /tmp/latentforge-cpu.lock nice python benchmarks/pix2pix.py \
-        --data-dir /work/shared/datasets --steps 2000 --grid docs/images/pix2pix-edges2fashion.png
+        --data-dir /work/shared/datasets --steps 3000 --grid docs/images/pix2pix-edges2fashion.png
 
 Trains two runs with the engine (``latentforge.training.run.train``), same seed, data, batch,
 steps and networks: ``pix2pix`` (non-saturating GAN loss + 100 L1, PatchGAN) and the L1-only
@@ -40,7 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=Path("/work/shared/datasets"))
     parser.add_argument("--out", type=Path, default=Path("/tmp/lf-bench-pix2pix"))
-    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--test-images", type=int, default=10000)
     parser.add_argument("--classifier-epochs", type=int, default=2)

@@ -107,10 +107,9 @@ def _any_colour(infos: list[ImageInfo]) -> bool:
 
 
 def _decode_files(
-    files: list[Path], folder: Path, request: LoadRequest, colour: bool
+    files: list[Path], infos: list[ImageInfo], folder: Path, request: LoadRequest, colour: bool
 ) -> torch.Tensor:
     """``files`` as ``uint8 (N, C, H, W)``: one size (or ``--image-size``), grey or colour."""
-    infos = thread_map(probe_image, files)
     size = request.transform.size or common_size(folder, infos)
     channels = request.transform.channels or (3 if colour else 1)
     return decode_all(files, ImageTransform(size, channels), (channels, *size))
@@ -121,9 +120,10 @@ def load_paired_folders(argument: str, request: LoadRequest) -> Source:
     """``paired:DIR_A,DIR_B``: pairs of files with matching names."""
     folder_a, folder_b = two_folders(argument, "paired")
     files_a, files_b = matched_files(folder_a, folder_b)
-    colour = _any_colour(thread_map(probe_image, files_a + files_b))
-    images_a = _decode_files(files_a, folder_a, request, colour)
-    images_b = _decode_files(files_b, folder_b, request, colour)
+    infos_a, infos_b = thread_map(probe_image, files_a), thread_map(probe_image, files_b)
+    colour = _any_colour(infos_a + infos_b)
+    images_a = _decode_files(files_a, infos_a, folder_a, request, colour)
+    images_b = _decode_files(files_b, infos_b, folder_b, request, colour)
     check_same_size(images_a, images_b, f"--data paired:{argument}")
     return pair_source(
         f"{folder_a.resolve().name}->{folder_b.resolve().name}",
