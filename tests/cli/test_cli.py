@@ -31,7 +31,18 @@ def assert_one_line_error(code, err, *fragments):
 
 @pytest.mark.parametrize(
     "verb",
-    [[], ["train"], ["train", "vae"], ["train", "ae"], ["sample"], ["reconstruct"], ["info"]],
+    [
+        [],
+        ["train"],
+        ["train", "vae"],
+        ["train", "ae"],
+        ["sample"],
+        ["reconstruct"],
+        ["info"],
+        ["translate"],
+        ["train", "pix2pix"],
+        ["train", "cyclegan"],
+    ],
 )
 def test_every_verb_has_help(capsys, verb):
     code, out, _ = run_cli(capsys, *verb, "--help")

@@ -17,6 +17,7 @@ from latentforge.cli import (
     latents,
     sweep,
     train,
+    translate,
     traverse,
 )
 from latentforge.cli.options import Parser
@@ -35,6 +36,7 @@ VERB_MODULES = (
     traverse,
     latents,
     sweep,
+    translate,
 )
 
 

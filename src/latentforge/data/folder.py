@@ -102,7 +102,9 @@ def _labels_from_layout(
     return torch.tensor([index[name] for name in class_of], dtype=torch.int64), class_names
 
 
-def _common_size(root: Path, infos: list[ImageInfo]) -> tuple[int, int]:
+def common_size(root: Path, infos: list[ImageInfo]) -> tuple[int, int]:
+    """The one (height, width) of all ``infos``; a :class:`DataError` naming two files that
+    differ, and ``--image-size`` as the fix."""
     first = infos[0]
     other = next(
         (info for info in infos if (info.height, info.width) != (first.height, first.width)), None
@@ -116,9 +118,10 @@ def _common_size(root: Path, infos: list[ImageInfo]) -> tuple[int, int]:
     return (first.height, first.width)
 
 
-def _decode_all(
+def decode_all(
     files: list[Path], transform: ImageTransform, shape: tuple[int, int, int]
 ) -> torch.Tensor:
+    """Every file decoded with ``transform`` into one ``uint8 (N, *shape)`` tensor."""
     images = torch.empty((len(files), *shape), dtype=torch.uint8)
 
     def fill(row: int) -> None:
@@ -139,13 +142,13 @@ def load_folder(root: Path, request: LoadRequest) -> Source:
         )
     labels, class_names = _labels_from_layout(root, files)
     infos = thread_map(probe_image, files)
-    size = request.transform.size or _common_size(root, infos)
+    size = request.transform.size or common_size(root, infos)
     channels = request.transform.channels or (3 if any(info.colour for info in infos) else 1)
     transform = ImageTransform(size, channels)
     shape = (channels, *size)
     if len(files) * math.prod(shape) > request.stream_threshold_bytes:
         train: ImageSet = FolderImageSet(files, labels, transform, shape)
     else:
-        train = TensorImageSet(_decode_all(files, transform, shape), labels)
+        train = TensorImageSet(decode_all(files, transform, shape), labels)
     name = root.resolve().name or str(root)
     return Source(name, train, None, class_names, {"source": str(root)})

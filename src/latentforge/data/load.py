@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from latentforge.data import cifar, mnist_sets, sample  # noqa: F401  (they register datasets)
+from latentforge.data import (  # noqa: F401  (they register datasets)
+    cifar,
+    mnist_sets,
+    sample,
+    translation_tasks,
+)
 from latentforge.data.base import DataBundle, ImageSet, TensorImageSet
 from latentforge.data.folder import load_folder
 from latentforge.data.npz import read_npz
 from latentforge.data.sources import (
+    DATA_SCHEMES,
     DATASETS,
     DEFAULT_STREAM_THRESHOLD_BYTES,
     LoadRequest,
@@ -22,17 +28,23 @@ from latentforge.errors import ConfigError, DataError
 
 def accepted_forms() -> str:
     names = ", ".join(DATASETS.names())
+    schemes = ", ".join(f"{name}:..." for name in DATA_SCHEMES.names())
     return (
         f"--data accepts a dataset name ({names}), the path of an .npz file (arrays x or "
-        "x_train/x_test, optional y/y_train/y_test), or the path of a folder of images"
+        "x_train/x_test, optional y/y_train/y_test), the path of a folder of images, or an "
+        f"image-pair form ({schemes}; see docs/data.md)"
     )
 
 
 def open_source(spec: str | Path, request: LoadRequest) -> Source:
-    """The source ``spec`` names: a registered dataset first, else an ``.npz`` file or a folder."""
+    """The source ``spec`` names: a registered dataset first, then a ``SCHEME:ARGUMENT`` form
+    (image pairs), else an ``.npz`` file or a folder."""
     key = str(spec).strip().lower()
     if key in DATASETS:
         return DATASETS.get(key)(request)
+    scheme, colon, argument = str(spec).strip().partition(":")
+    if colon and scheme.lower() in DATA_SCHEMES:
+        return DATA_SCHEMES.get(scheme.lower())(argument, request)
     path = Path(spec).expanduser()
     if path.is_dir():
         return load_folder(path, request)
@@ -76,7 +88,9 @@ def load_data(
 
     Args:
         spec: ``sample`` (built in), ``fashion-mnist``, ``mnist``, ``cifar10``, a path to an
-            ``.npz`` file, or a path to a folder of images.
+            ``.npz`` file, a path to a folder of images, a translation task
+            (``edges2fashion``, ``sneaker2boot``) or an image-pair form (``paired:A,B``,
+            ``side-by-side:DIR``, ``unpaired:A,B``, ``edges:SPEC``; ``data/pairs.py``).
         data_dir: where the standard datasets live; default ``$LATENTFORGE_DATA``, else
             ``$XDG_CACHE_HOME/latentforge`` or ``~/.cache/latentforge``.
         image_size: resize every image to ``(size, size)`` or ``(height, width)``.
@@ -102,8 +116,10 @@ def load_data(
     )
     request = LoadRequest(resolve_data_dir(data_dir), bool(download), transform, threshold)
     source = open_source(spec, request)
-    train = _transformed(source.train, transform)
-    test = None if source.test is None else _transformed(source.test, transform)
+    train, test = source.train, source.test
+    if not source.transformed:
+        train = _transformed(train, transform)
+        test = None if test is None else _transformed(test, transform)
     _check_test_shape(source, train, test)
     train, val = holdout_split(train, val_fraction, seed)
     return DataBundle(source.name, train, val, test, source.class_names, dict(source.extra))

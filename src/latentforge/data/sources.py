@@ -54,7 +54,14 @@ class Source:
     test: ImageSet | None = None
     class_names: list[str] | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    transformed: bool = False
+    """True when the source applied the request's transform itself (image pairs, whose
+    stacked channels a whole-image transform must not touch)."""
 
 
 DATASETS: Registry[Callable[[LoadRequest], Source]] = Registry("dataset")
 """Named data sources (``sample``, ``fashion-mnist``, ...): ``name -> loader(request)``."""
+
+DATA_SCHEMES: Registry[Callable[[str, LoadRequest], Source]] = Registry("data scheme")
+"""``--data SCHEME:ARGUMENT`` forms (``paired:A,B``, ``edges:SPEC``, ...):
+``scheme -> loader(argument, request)``."""

@@ -1,6 +1,7 @@
 """Loss functions as plain functions: reconstruction, KL divergences, GAN losses.
 
-Nothing here knows about training. The math and the papers are in each docstring and in
+Nothing here knows about training. Translation terms (L1, cycle, identity) are in
+``losses/translation.py``. The math and the papers are in each docstring and in
 ``docs/concepts/losses.md``. Models pick losses by name::
 
     recon = RECONSTRUCTION_LOSSES.get("bce")(decoder_logits, images)   # scalar
@@ -42,6 +43,7 @@ from latentforge.losses.reconstruction import (
     mse_per_sample,
     mse_sum,
 )
+from latentforge.losses.translation import cycle_consistency_loss, identity_loss, l1_loss
 
 __all__ = [
     "ADVERSARIAL_LOSSES",
@@ -52,14 +54,17 @@ __all__ = [
     "bce_discriminator_loss",
     "bce_per_sample_with_logits",
     "bce_sum_with_logits",
+    "cycle_consistency_loss",
     "gaussian_nll_sum",
     "gradient_penalty",
     "hinge_discriminator_loss",
+    "identity_loss",
     "kl_diag_gaussians",
     "kl_discrete",
     "kl_discrete_logits",
     "kl_monte_carlo",
     "kl_standard_normal",
+    "l1_loss",
     "least_squares_discriminator_loss",
     "least_squares_generator_loss",
     "minimax_generator_loss",

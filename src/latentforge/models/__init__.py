@@ -3,9 +3,12 @@
 from latentforge.models.adversarial import AdversarialConfig, AdversarialModel
 from latentforge.models.autoencoder import Autoencoder, AutoencoderConfig
 from latentforge.models.base import MODELS, GenerativeModel, ModelConfig, build_model
+from latentforge.models.cyclegan import CycleGAN, CycleGANConfig
 from latentforge.models.dbvae import DBVAE, DBVAEConfig
 from latentforge.models.dcgan import DCGAN, DCGANConfig
 from latentforge.models.gan import GAN, GANConfig
+from latentforge.models.pix2pix import Pix2Pix, Pix2PixConfig
+from latentforge.models.translation import TranslationModel, Translator
 from latentforge.models.vae import VAE, VAEConfig
 from latentforge.models.wgan import WGAN, WGANGP, WGANConfig, WGANGPConfig
 
@@ -21,11 +24,17 @@ __all__ = [
     "AdversarialModel",
     "Autoencoder",
     "AutoencoderConfig",
+    "CycleGAN",
+    "CycleGANConfig",
     "DCGANConfig",
     "GANConfig",
     "DBVAEConfig",
     "GenerativeModel",
     "ModelConfig",
+    "Pix2Pix",
+    "Pix2PixConfig",
+    "TranslationModel",
+    "Translator",
     "VAEConfig",
     "WGANConfig",
     "WGANGPConfig",

@@ -1,12 +1,9 @@
-"""What every GAN shares: the config of the adversarial game and its two training phases.
+"""What every noise-to-image GAN shares: the noise, the generator and discriminator, and the
+two phases of the game (``latentforge.models.adversarial_game``).
 
 A cycle of the engine is Algorithm 1 of Goodfellow et al. 2014
 (https://arxiv.org/abs/1406.2661): ``d_steps`` discriminator steps, each on a fresh batch
 of real images and a fresh batch of noise, then ``g_steps`` generator steps on fresh noise.
-The loss comes from :data:`~latentforge.losses.ADVERSARIAL_LOSSES` by name; a Wasserstein
-critic gets weight clipping after each step (``clip``; Arjovsky et al. 2017,
-https://arxiv.org/abs/1701.07875) or the gradient penalty (``gp_weight``; Gulrajani et al.
-2017, https://arxiv.org/abs/1704.00028).
 
 Images are in [0, 1] outside and [-1, 1] inside: the discriminator sees ``2x - 1``, the
 generator ends in tanh, and ``decode`` / ``sample`` map back with ``(g + 1) / 2``.
@@ -23,99 +20,45 @@ from torch import Tensor, nn
 from latentforge.config import require
 from latentforge.losses import ADVERSARIAL_LOSSES, gradient_penalty, weight_clipping_
 from latentforge.metrics.diversity import diversity_ratio
+from latentforge.models.adversarial_game import (
+    DISCRIMINATOR,
+    GENERATOR,
+    AdversarialGameConfig,
+    DiscriminatorSchedule,
+    discriminator_phase,
+    generator_phase,
+)
 from latentforge.models.adversarial_logs import score_logs
-from latentforge.models.base import GenerativeModel, ModelConfig
+from latentforge.models.base import GenerativeModel
 from latentforge.nn.conv_nets import expect_output_shape
 from latentforge.training.health import GANHealthMonitor, HealthThresholds
 from latentforge.training.hooks import Monitor
-from latentforge.training.phases import OPTIMIZERS, Batch, LossOutput, OptimizerSpec, Phase
+from latentforge.training.phases import Batch, LossOutput, Phase
 from latentforge.utils.seeding import randn
 
-DISCRIMINATOR = "discriminator"
-GENERATOR = "generator"
+__all__ = [
+    "DISCRIMINATOR",
+    "GENERATOR",
+    "AdversarialConfig",
+    "AdversarialModel",
+    "DiscriminatorSchedule",
+]
 
 
 @dataclasses.dataclass
-class AdversarialConfig(ModelConfig):
-    """The adversarial game. Defaults follow DCGAN (Adam, lr 2e-4, beta1 = 0.5)."""
+class AdversarialConfig(AdversarialGameConfig):
+    """A noise-to-image game: the game's options and the size of the noise."""
 
     z_dim: int = 100
-    loss: str = "non-saturating"
-    d_steps: int = 1
-    g_steps: int = 1
-    d_warmup_steps: int = 100
-    d_warmup_cycles: int = 0
-    optimizer: str = "adam"
-    lr_d: float = 2e-4
-    lr_g: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    clip: float | None = None
-    gp_weight: float = 10.0
-    health_checks: bool = True
 
     option_help: ClassVar[dict[str, str]] = {
         "z_dim": "size of the noise vector the generator starts from",
-        "loss": "minimax, non-saturating, wasserstein, wasserstein-gp, hinge or least-squares",
-        "d_steps": "discriminator (critic) steps per cycle",
-        "g_steps": "generator steps per cycle",
-        "d_warmup_steps": "discriminator steps per cycle during the first --d-warmup-cycles",
-        "d_warmup_cycles": "cycles that use --d-warmup-steps (WGAN: 100 steps for 25 cycles)",
-        "optimizer": "adam, adamw, rmsprop or sgd, for both networks",
-        "lr_d": "discriminator learning rate (the training --lr is not used by GANs)",
-        "lr_g": "generator learning rate",
-        "beta1": "Adam beta1 (momentum of the gradient)",
-        "beta2": "Adam beta2",
-        "clip": "clamp the discriminator's weights to [-clip, clip] after each step",
-        "gp_weight": "gradient penalty weight lambda (losses that need one)",
-        "health_checks": "warn about vanishing gradients, mode collapse, imbalance, divergence",
+        **AdversarialGameConfig.option_help,
     }
 
     def __post_init__(self) -> None:
         super().__post_init__()
         require(self.z_dim >= 1, f"--z-dim must be >= 1, got {self.z_dim}")
-        require(
-            self.loss in ADVERSARIAL_LOSSES,
-            f"--loss must be one of {', '.join(ADVERSARIAL_LOSSES.names())}, got {self.loss!r}",
-        )
-        for flag, value in (("--d-steps", self.d_steps), ("--g-steps", self.g_steps)):
-            require(value >= 1, f"{flag} must be >= 1, got {value}")
-        require(
-            self.d_warmup_steps >= 1, f"--d-warmup-steps must be >= 1, got {self.d_warmup_steps}"
-        )
-        require(
-            self.d_warmup_cycles >= 0,
-            f"--d-warmup-cycles must be >= 0, got {self.d_warmup_cycles}",
-        )
-        require(
-            self.optimizer in OPTIMIZERS,
-            f"--optimizer must be one of {', '.join(OPTIMIZERS.names())}, got {self.optimizer!r}",
-        )
-        for flag, value in (("--lr-d", self.lr_d), ("--lr-g", self.lr_g)):
-            require(value > 0, f"{flag} must be positive, got {value}")
-        for flag, value in (("--beta1", self.beta1), ("--beta2", self.beta2)):
-            require(0.0 <= value < 1.0, f"{flag} must be in [0, 1), got {value}")
-        require(self.clip is None or self.clip > 0, f"--clip must be positive, got {self.clip}")
-        require(
-            self.clip is not None or not ADVERSARIAL_LOSSES.get(self.loss).needs_weight_clipping,
-            f"--loss {self.loss} keeps its critic Lipschitz by weight clipping: give --clip "
-            "(0.01 in the WGAN paper), or use --loss wasserstein-gp",
-        )
-        require(self.gp_weight >= 0, f"--gp-weight must be >= 0, got {self.gp_weight}")
-
-
-@dataclasses.dataclass(frozen=True)
-class DiscriminatorSchedule:
-    """Discriminator steps in cycle ``c`` (0-based): ``warmup_steps`` while ``c <
-    warmup_cycles``, then ``steps``. The WGAN reference code trains the critic 100 times per
-    generator step for the first 25 generator steps, to start from a near-optimal critic."""
-
-    steps: int
-    warmup_steps: int = 100
-    warmup_cycles: int = 0
-
-    def __call__(self, cycle: int) -> int:
-        return self.warmup_steps if cycle < self.warmup_cycles else self.steps
 
 
 class AdversarialModel(GenerativeModel):
@@ -216,30 +159,12 @@ class AdversarialModel(GenerativeModel):
 
         The training ``--lr`` is not used: the phases take ``lr_d`` and ``lr_g``.
         """
-        c = self.config
-
-        def spec(lr: float) -> OptimizerSpec:
-            return OptimizerSpec(c.optimizer, lr=lr, betas=(c.beta1, c.beta2))
-
+        clip = self.clip_discriminator if self.config.clip is not None else None
         return [
-            Phase(
-                DISCRIMINATOR,
-                list(self.discriminator.parameters()),
-                spec(c.lr_d),
-                self.discriminator_loss,
-                steps=DiscriminatorSchedule(c.d_steps, c.d_warmup_steps, c.d_warmup_cycles),
-                uses_data=True,
-                after_step=self.clip_discriminator if c.clip is not None else None,
+            discriminator_phase(
+                self.config, list(self.discriminator.parameters()), self.discriminator_loss, clip
             ),
-            Phase(
-                GENERATOR,
-                list(self.generator.parameters()),
-                spec(c.lr_g),
-                self.generator_loss,
-                steps=c.g_steps,
-                uses_data=False,
-                log_grad_norm=True,
-            ),
+            generator_phase(self.config, list(self.generator.parameters()), self.generator_loss),
         ]
 
     def clip_discriminator(self) -> None:

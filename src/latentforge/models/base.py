@@ -42,6 +42,15 @@ class ModelConfig(Config):
     in_channels: int = 1
     image_size: tuple[int, int] = (28, 28)
 
+    @classmethod
+    def values_from_data(cls, data: Any) -> dict[str, Any]:
+        """The fields a data set decides (``data``: a ``DataBundle``): the image shape.
+
+        A model that reads its images differently (a translation model splits image pairs)
+        overrides this, and may refuse data it cannot train on with a ``ConfigError``.
+        """
+        return {"in_channels": data.channels, "image_size": tuple(data.image_size)}
+
     def __post_init__(self) -> None:
         if self.in_channels < 1:
             raise ConfigError(f"in_channels must be >= 1, got {self.in_channels}")

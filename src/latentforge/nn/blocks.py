@@ -9,7 +9,8 @@ from latentforge.nn.layers import activation_layer, norm_layer
 
 
 class ConvBlock(nn.Sequential):
-    """``Conv2d -> norm -> activation``. The conv has no bias when a norm follows it."""
+    """``Conv2d -> norm -> activation``. The conv has no bias when a norm follows it;
+    ``padding_mode`` is that of ``nn.Conv2d`` (``"reflect"`` in CycleGAN's generators)."""
 
     def __init__(
         self,
@@ -20,10 +21,19 @@ class ConvBlock(nn.Sequential):
         padding: int | tuple[int, int] | None = None,
         norm: str = "none",
         activation: str = "leaky_relu",
+        padding_mode: str = "zeros",
     ) -> None:
         padding = kernel_size // 2 if padding is None else padding
         super().__init__(
-            nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias=norm == "none"),
+            nn.Conv2d(
+                in_channels,
+                out_channels,
+                kernel_size,
+                stride,
+                padding,
+                bias=norm == "none",
+                padding_mode=padding_mode,
+            ),
             norm_layer(norm, out_channels),
             activation_layer(activation),
         )

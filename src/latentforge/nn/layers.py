@@ -18,6 +18,7 @@ ACTIVATIONS.add("leaky_relu", lambda: nn.LeakyReLU(0.2, inplace=True))
 ACTIVATIONS.add("silu", lambda: nn.SiLU(inplace=True))
 ACTIVATIONS.add("gelu", nn.GELU)
 ACTIVATIONS.add("tanh", nn.Tanh)
+ACTIVATIONS.add("none", nn.Identity)
 
 
 def norm_layer(name: str, channels: int) -> nn.Module:

@@ -131,7 +131,7 @@ def prepare_run_dir(run_dir: Path, overwrite: bool) -> None:
 def build_for_data(model_type: str, options: dict[str, Any], data) -> GenerativeModel:
     """A model of ``model_type`` for images of the data's shape."""
     model_cls = MODELS.get(model_type)
-    values = {**options, "in_channels": data.channels, "image_size": tuple(data.image_size)}
+    values = {**options, **model_cls.config_class.values_from_data(data)}
     if data.num_classes is not None and "num_classes" in {
         f.name for f in dataclasses.fields(model_cls.config_class)
     }:
