@@ -6,12 +6,12 @@ import sys
 from collections.abc import Sequence
 
 from latentforge import __version__
-from latentforge.cli import inspect_run, interpolate, train
+from latentforge.cli import inpaint, inspect_run, interpolate, train, upscale
 from latentforge.cli.options import Parser
 from latentforge.errors import LatentforgeError
 
 # Each verb module has ``register(subparsers)``; a new verb is a new module in this list.
-VERB_MODULES = (train, inspect_run, interpolate)
+VERB_MODULES = (train, inspect_run, interpolate, upscale, inpaint)
 
 
 def build_parser() -> Parser:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from latentforge.data import cifar, mnist_sets, sample  # noqa: F401  (they register datasets)
+from latentforge.data import (  # noqa: F401  (they register datasets)
+    cifar,
+    mnist_sets,
+    orl_faces,
+    sample,
+)
 from latentforge.data.base import DataBundle, ImageSet, TensorImageSet
 from latentforge.data.folder import load_folder
 from latentforge.data.npz import read_npz

@@ -5,6 +5,9 @@ from latentforge.models.autoencoder import Autoencoder, AutoencoderConfig
 from latentforge.models.base import MODELS, GenerativeModel, ModelConfig, build_model
 from latentforge.models.dcgan import DCGAN, DCGANConfig
 from latentforge.models.gan import GAN, GANConfig
+from latentforge.models.inpainting import Inpainting, InpaintingConfig
+from latentforge.models.restoration import RestorationConfig, RestorationGAN
+from latentforge.models.srgan import SRGAN, SRGANConfig
 from latentforge.models.vae import VAE, VAEConfig
 from latentforge.models.wgan import WGAN, WGANGP, WGANConfig, WGANGPConfig
 
@@ -12,6 +15,7 @@ __all__ = [
     "DCGAN",
     "GAN",
     "MODELS",
+    "SRGAN",
     "VAE",
     "WGAN",
     "WGANGP",
@@ -22,7 +26,12 @@ __all__ = [
     "DCGANConfig",
     "GANConfig",
     "GenerativeModel",
+    "Inpainting",
+    "InpaintingConfig",
     "ModelConfig",
+    "RestorationConfig",
+    "RestorationGAN",
+    "SRGANConfig",
     "VAEConfig",
     "WGANConfig",
     "WGANGPConfig",

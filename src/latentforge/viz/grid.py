@@ -56,17 +56,21 @@ def save_grid(images: Tensor, path: str | Path, nrow: int | None = None, scale: 
     return save_image(make_grid(images, nrow), path, scale)
 
 
-def interleave_rows(top: Tensor, bottom: Tensor, per_row: int = 8) -> Tensor:
-    """Rows of ``per_row`` images of ``top``, each followed by the matching row of ``bottom``.
+def interleave_rows(*groups: Tensor, per_row: int = 8) -> Tensor:
+    """Rows of ``per_row`` images of the first group, each followed by the matching rows of the
+    other groups (all of one shape).
 
-    Used for reconstruction grids: originals above their reconstructions.
+    Used for reconstruction grids (originals above their reconstructions) and for restoration
+    grids (input, output and target rows).
     """
-    if top.shape != bottom.shape:
-        raise ShapeError(f"cannot interleave {tuple(top.shape)} with {tuple(bottom.shape)}")
-    n = (top.shape[0] // per_row) * per_row or top.shape[0]
+    first = groups[0]
+    for other in groups[1:]:
+        if other.shape != first.shape:
+            raise ShapeError(f"cannot interleave {tuple(first.shape)} with {tuple(other.shape)}")
+    n = (first.shape[0] // per_row) * per_row or first.shape[0]
     per_row = min(per_row, n)
-    pairs = torch.stack([top[:n], bottom[:n]])  # (2, n, C, H, W)
-    pairs = pairs.view(2, n // per_row, per_row, *top.shape[1:]).transpose(
+    stacked = torch.stack([group[:n] for group in groups])  # (G, n, C, H, W)
+    stacked = stacked.view(len(groups), n // per_row, per_row, *first.shape[1:]).transpose(
         0, 1
-    )  # (rows, 2, per_row, ...)
-    return pairs.reshape(-1, *top.shape[1:])
+    )  # (rows, G, per_row, ...)
+    return stacked.reshape(-1, *first.shape[1:])
