@@ -22,4 +22,4 @@ def test_data_directory_precedence(tmp_path, monkeypatch):
 def test_named_datasets_are_registered():
     import latentforge.data  # noqa: F401  (importing the package registers them)
 
-    assert DATASETS.names() == ["cifar10", "fashion-mnist", "mnist", "sample"]
+    assert DATASETS.names() == ["cifar10", "fashion-mnist", "mnist", "orl-faces", "sample"]

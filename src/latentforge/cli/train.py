@@ -16,7 +16,8 @@ from latentforge.training.run import train as run_training
 DATA_DERIVED = ("in_channels", "image_size", "num_classes")
 DATA_FLAGS = {"spec": "--data"}
 DATA_HELP = {
-    "spec": "sample (built in), fashion-mnist, mnist, cifar10, a .npz file or an image folder",
+    "spec": "sample (built in), fashion-mnist, mnist, cifar10, orl-faces, a .npz file or an "
+    "image folder",
     "data_dir": "where full datasets live (also $LATENTFORGE_DATA)",
     "image_size": "resize images to SIZE or H,W",
     "channels": "convert images to 1 or 3 channels",

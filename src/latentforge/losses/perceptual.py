@@ -37,7 +37,10 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 VGG19_FILE = "vgg19-dcbb9e9d.pth"  # torchvision's VGG19_Weights.IMAGENET1K_V1
 # The convolution widths of VGG19 ("M": 2x2 max pooling), the layout torchvision numbers.
-VGG19_LAYOUT = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M")
+VGG19_LAYOUT = (
+    64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
+    512, 512, 512, 512, "M", 512, 512, 512, 512, "M",
+)  # fmt: skip
 VGG19_LAYERS = {"relu2_2": 9, "relu5_4": 36}  # how many modules of ``features`` to keep
 
 
