@@ -27,6 +27,7 @@ def test_named_datasets_are_registered():
         "edges2fashion",
         "fashion-mnist",
         "mnist",
+        "orl-faces",
         "sample",
         "sneaker2boot",
     ]

@@ -12,6 +12,7 @@ from latentforge.cli import (
     denoise,
     evaluate,
     features,
+    inpaint,
     inspect_run,
     interpolate,
     latents,
@@ -19,6 +20,7 @@ from latentforge.cli import (
     train,
     translate,
     traverse,
+    upscale,
 )
 from latentforge.cli.options import Parser
 from latentforge.errors import LatentforgeError
@@ -37,6 +39,8 @@ VERB_MODULES = (
     latents,
     sweep,
     translate,
+    upscale,
+    inpaint,
 )
 
 

@@ -17,8 +17,9 @@ from latentforge.training.run import train as run_training
 DATA_DERIVED = ("in_channels", "image_size", "num_classes")
 DATA_FLAGS = {"spec": "--data"}
 DATA_HELP = {
-    "spec": "sample (built in), fashion-mnist, mnist, cifar10, a .npz file, an image folder, "
-    "or image pairs: edges2fashion, sneaker2boot, paired:A,B, side-by-side:DIR, unpaired:A,B",
+    "spec": "sample (built in), fashion-mnist, mnist, cifar10, orl-faces, a .npz file, an image "
+    "folder, or image pairs: edges2fashion, sneaker2boot, paired:A,B, side-by-side:DIR, "
+    "unpaired:A,B",
     "data_dir": "where full datasets live (also $LATENTFORGE_DATA)",
     "image_size": "resize images to SIZE or H,W",
     "channels": "convert images to 1 or 3 channels",

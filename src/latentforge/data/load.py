@@ -7,6 +7,7 @@ from pathlib import Path
 from latentforge.data import (  # noqa: F401  (they register datasets)
     cifar,
     mnist_sets,
+    orl_faces,
     sample,
     translation_tasks,
 )

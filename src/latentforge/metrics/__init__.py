@@ -4,7 +4,8 @@ Feature metrics (compare real and generated feature sets; also by name through `
 :func:`frechet_distance_from_features` (FID), :func:`kernel_inception_distance` (KID),
 :func:`precision_recall_density_coverage` and :func:`mode_coverage`.
 Model metrics: :func:`importance_weighted_nll`, :func:`negative_elbo`, :func:`bits_per_dim`.
-Paired image metrics: :func:`mse`, :func:`psnr`, :func:`ssim`.
+Paired image metrics: :func:`mse`, :func:`psnr`, :func:`ssim` (and :func:`ssim_map`); inside a
+hole: :func:`per_image_hole_psnr`, :func:`per_image_hole_ssim`.
 
 The formulas, papers and how each estimate behaves with sample size: ``docs/concepts/metrics.md``.
 """
@@ -15,6 +16,11 @@ from latentforge.metrics.frechet import (
     frechet_distance,
     frechet_distance_from_features,
 )
+from latentforge.metrics.hole_quality import (
+    per_image_hole_mse,
+    per_image_hole_psnr,
+    per_image_hole_ssim,
+)
 from latentforge.metrics.image_quality import (
     gaussian_window,
     mse,
@@ -23,6 +29,7 @@ from latentforge.metrics.image_quality import (
     per_image_ssim,
     psnr,
     ssim,
+    ssim_map,
 )
 from latentforge.metrics.kid import kernel_inception_distance, mmd2_unbiased, polynomial_kernel
 from latentforge.metrics.likelihood import (
@@ -59,6 +66,9 @@ __all__ = [
     "mode_coverage",
     "mse",
     "negative_elbo",
+    "per_image_hole_mse",
+    "per_image_hole_psnr",
+    "per_image_hole_ssim",
     "per_image_mse",
     "per_image_psnr",
     "per_image_ssim",
@@ -66,5 +76,6 @@ __all__ = [
     "precision_recall_density_coverage",
     "psnr",
     "ssim",
+    "ssim_map",
     "standard_normal_log_prob",
 ]

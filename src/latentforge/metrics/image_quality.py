@@ -78,7 +78,7 @@ def _local_mean(images: torch.Tensor, window: torch.Tensor) -> torch.Tensor:
     return F.conv2d(F.conv2d(images, rows, groups=channels), columns, groups=channels)
 
 
-def per_image_ssim(
+def ssim_map(
     pred: torch.Tensor,
     target: torch.Tensor,
     data_range: float = 1.0,
@@ -87,7 +87,8 @@ def per_image_ssim(
     k1: float = 0.01,
     k2: float = 0.03,
 ) -> torch.Tensor:
-    """Mean SSIM of each pair over valid window positions and channels: shape (N,).
+    """SSIM at every valid window position: ``(N, C, H - s + 1, W - s + 1)`` in float64, the
+    window at ``[i, j]`` covering pixels ``[i, i + s) x [j, j + s)``.
 
     The local moments are taken in float64: s_x^2 = E[x^2] - mu_x^2 cancels in flat regions,
     and in float32 that error (~1e-8) is not small next to C2 = 9e-4.
@@ -106,10 +107,23 @@ def per_image_ssim(
     var_x, var_y = e_xx - mu_x.pow(2), e_yy - mu_y.pow(2)
     cov_xy = e_xy - mu_x * mu_y
     c1, c2 = (k1 * data_range) ** 2, (k2 * data_range) ** 2
-    ssim_map = ((2 * mu_x * mu_y + c1) * (2 * cov_xy + c2)) / (
+    return ((2 * mu_x * mu_y + c1) * (2 * cov_xy + c2)) / (
         (mu_x.pow(2) + mu_y.pow(2) + c1) * (var_x + var_y + c2)
     )
-    return ssim_map.flatten(1).mean(dim=1)
+
+
+def per_image_ssim(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    data_range: float = 1.0,
+    window_size: int = 11,
+    sigma: float = 1.5,
+    k1: float = 0.01,
+    k2: float = 0.03,
+) -> torch.Tensor:
+    """Mean SSIM of each pair over valid window positions and channels: shape (N,)."""
+    values = ssim_map(pred, target, data_range, window_size, sigma, k1, k2)
+    return values.flatten(1).mean(dim=1)
 
 
 def ssim(

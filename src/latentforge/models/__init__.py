@@ -7,7 +7,10 @@ from latentforge.models.cyclegan import CycleGAN, CycleGANConfig
 from latentforge.models.dbvae import DBVAE, DBVAEConfig
 from latentforge.models.dcgan import DCGAN, DCGANConfig
 from latentforge.models.gan import GAN, GANConfig
+from latentforge.models.inpainting import Inpainting, InpaintingConfig
 from latentforge.models.pix2pix import Pix2Pix, Pix2PixConfig
+from latentforge.models.restoration import RestorationConfig, RestorationGAN
+from latentforge.models.srgan import SRGAN, SRGANConfig
 from latentforge.models.translation import TranslationModel, Translator
 from latentforge.models.vae import VAE, VAEConfig
 from latentforge.models.wgan import WGAN, WGANGP, WGANConfig, WGANGPConfig
@@ -17,6 +20,7 @@ __all__ = [
     "GAN",
     "DBVAE",
     "MODELS",
+    "SRGAN",
     "VAE",
     "WGAN",
     "WGANGP",
@@ -30,11 +34,16 @@ __all__ = [
     "GANConfig",
     "DBVAEConfig",
     "GenerativeModel",
+    "Inpainting",
+    "InpaintingConfig",
     "ModelConfig",
     "Pix2Pix",
     "Pix2PixConfig",
     "TranslationModel",
     "Translator",
+    "RestorationConfig",
+    "RestorationGAN",
+    "SRGANConfig",
     "VAEConfig",
     "WGANConfig",
     "WGANGPConfig",

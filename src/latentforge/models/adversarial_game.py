@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from torch import nn
 
@@ -67,12 +67,7 @@ class AdversarialGameConfig(ModelConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        require(
-            self.loss in ADVERSARIAL_LOSSES,
-            f"--loss must be one of {', '.join(ADVERSARIAL_LOSSES.names())}, got {self.loss!r}",
-        )
-        for flag, value in (("--d-steps", self.d_steps), ("--g-steps", self.g_steps)):
-            require(value >= 1, f"{flag} must be >= 1, got {value}")
+        check_game_options(self)
         require(
             self.d_warmup_steps >= 1, f"--d-warmup-steps must be >= 1, got {self.d_warmup_steps}"
         )
@@ -80,25 +75,37 @@ class AdversarialGameConfig(ModelConfig):
             self.d_warmup_cycles >= 0,
             f"--d-warmup-cycles must be >= 0, got {self.d_warmup_cycles}",
         )
-        require(
-            self.optimizer in OPTIMIZERS,
-            f"--optimizer must be one of {', '.join(OPTIMIZERS.names())}, got {self.optimizer!r}",
-        )
-        for flag, value in (("--lr-d", self.lr_d), ("--lr-g", self.lr_g)):
-            require(value > 0, f"{flag} must be positive, got {value}")
-        for flag, value in (("--beta1", self.beta1), ("--beta2", self.beta2)):
-            require(0.0 <= value < 1.0, f"{flag} must be in [0, 1), got {value}")
-        require(self.clip is None or self.clip > 0, f"--clip must be positive, got {self.clip}")
-        require(
-            self.clip is not None or not ADVERSARIAL_LOSSES.get(self.loss).needs_weight_clipping,
-            f"--loss {self.loss} keeps its critic Lipschitz by weight clipping: give --clip "
-            "(0.01 in the WGAN paper), or use --loss wasserstein-gp",
-        )
-        require(self.gp_weight >= 0, f"--gp-weight must be >= 0, got {self.gp_weight}")
 
     def optimizer_spec(self, lr: float) -> OptimizerSpec:
         """The game's optimiser (``optimizer``, ``beta1``, ``beta2``) at learning rate ``lr``."""
         return OptimizerSpec(self.optimizer, lr=lr, betas=(self.beta1, self.beta2))
+
+
+def check_game_options(c: Any) -> None:
+    """The checks every adversarial config shares (fields ``loss``, ``d_steps``, ``g_steps``,
+    ``optimizer``, ``lr_d``, ``lr_g``, ``beta1``, ``beta2``, ``clip`` and ``gp_weight``), each
+    failing with a :class:`~latentforge.errors.ConfigError` that names the option."""
+    require(
+        c.loss in ADVERSARIAL_LOSSES,
+        f"--loss must be one of {', '.join(ADVERSARIAL_LOSSES.names())}, got {c.loss!r}",
+    )
+    for flag, value in (("--d-steps", c.d_steps), ("--g-steps", c.g_steps)):
+        require(value >= 1, f"{flag} must be >= 1, got {value}")
+    require(
+        c.optimizer in OPTIMIZERS,
+        f"--optimizer must be one of {', '.join(OPTIMIZERS.names())}, got {c.optimizer!r}",
+    )
+    for flag, value in (("--lr-d", c.lr_d), ("--lr-g", c.lr_g)):
+        require(value > 0, f"{flag} must be positive, got {value}")
+    for flag, value in (("--beta1", c.beta1), ("--beta2", c.beta2)):
+        require(0.0 <= value < 1.0, f"{flag} must be in [0, 1), got {value}")
+    require(c.clip is None or c.clip > 0, f"--clip must be positive, got {c.clip}")
+    require(
+        c.clip is not None or not ADVERSARIAL_LOSSES.get(c.loss).needs_weight_clipping,
+        f"--loss {c.loss} keeps its critic Lipschitz by weight clipping: give --clip "
+        "(0.01 in the WGAN paper), or use --loss wasserstein-gp",
+    )
+    require(c.gp_weight >= 0, f"--gp-weight must be >= 0, got {c.gp_weight}")
 
 
 @dataclasses.dataclass(frozen=True)

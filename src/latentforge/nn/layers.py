@@ -15,6 +15,7 @@ NORMS.add("none", lambda channels: nn.Identity())
 ACTIVATIONS: Registry = Registry("activation")
 ACTIVATIONS.add("relu", lambda: nn.ReLU(inplace=True))
 ACTIVATIONS.add("leaky_relu", lambda: nn.LeakyReLU(0.2, inplace=True))
+ACTIVATIONS.add("prelu", nn.PReLU)  # one learned slope (He et al. 2015), as in SRGAN
 ACTIVATIONS.add("silu", lambda: nn.SiLU(inplace=True))
 ACTIVATIONS.add("gelu", nn.GELU)
 ACTIVATIONS.add("tanh", nn.Tanh)

@@ -56,7 +56,10 @@ class ResnetGenerator(nn.Module):
             ]
         )
         self.blocks = nn.Sequential(
-            *[ResidualBlock(widths[-1], norm, "relu") for _ in range(residual_blocks)]
+            *[
+                ResidualBlock(widths[-1], norm, "relu", padding_mode="reflect")
+                for _ in range(residual_blocks)
+            ]
         )
         self.ups = nn.Sequential(
             *[

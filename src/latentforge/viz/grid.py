@@ -57,12 +57,14 @@ def save_grid(images: Tensor, path: str | Path, nrow: int | None = None, scale: 
     return save_image(make_grid(images, nrow), path, scale)
 
 
-def interleave_rows(top: Tensor, bottom: Tensor, per_row: int = 8) -> Tensor:
-    """Rows of ``per_row`` images of ``top``, each followed by the matching row of ``bottom``.
+def interleave_rows(*groups: Tensor, per_row: int = 8) -> Tensor:
+    """Rows of ``per_row`` images of the first group, each followed by the matching rows of the
+    other groups (all of one shape).
 
-    Used for reconstruction grids: originals above their reconstructions.
+    Used for reconstruction grids (originals above their reconstructions) and for restoration
+    grids (input, output and target rows).
     """
-    return interleave_groups([top, bottom], per_row)
+    return interleave_groups(groups, per_row)
 
 
 def interleave_groups(groups: Sequence[Tensor], per_row: int = 8) -> Tensor:
