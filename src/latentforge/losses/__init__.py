@@ -21,6 +21,7 @@ from latentforge.losses.adversarial import (
     minimax_generator_loss,
     non_saturating_generator_loss,
     wasserstein_critic_loss,
+    wasserstein_drift_critic_loss,
     wasserstein_generator_loss,
 )
 from latentforge.losses.divergence import (
@@ -66,6 +67,7 @@ __all__ = [
     "non_saturating_generator_loss",
     "sample_with_generator",
     "wasserstein_critic_loss",
+    "wasserstein_drift_critic_loss",
     "wasserstein_generator_loss",
     "weight_clipping_",
 ]

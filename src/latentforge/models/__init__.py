@@ -5,6 +5,7 @@ from latentforge.models.autoencoder import Autoencoder, AutoencoderConfig
 from latentforge.models.base import MODELS, GenerativeModel, ModelConfig, build_model
 from latentforge.models.dcgan import DCGAN, DCGANConfig
 from latentforge.models.gan import GAN, GANConfig
+from latentforge.models.progan import ProGAN, ProGANConfig
 from latentforge.models.vae import VAE, VAEConfig
 from latentforge.models.wgan import WGAN, WGANGP, WGANConfig, WGANGPConfig
 
@@ -12,6 +13,7 @@ __all__ = [
     "DCGAN",
     "GAN",
     "MODELS",
+    "ProGAN",
     "VAE",
     "WGAN",
     "WGANGP",
@@ -23,6 +25,7 @@ __all__ = [
     "GANConfig",
     "GenerativeModel",
     "ModelConfig",
+    "ProGANConfig",
     "VAEConfig",
     "WGANConfig",
     "WGANGPConfig",
