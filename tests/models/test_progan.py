@@ -201,7 +201,10 @@ def test_cli_trains_progan_on_the_sample(tmp_path, capsys) -> None:
         assert main(argv) == 0
     model = load_model(tmp_path / "run")
     assert isinstance(model, ProGAN) and model.clock == 3 and model.growth().stage == 2
-    assert (tmp_path / "run" / "images" / "stages" / "stage-1-8x8.png").is_file()
+    stages = tmp_path / "run" / "images" / "stages"
+    assert sorted(p.name for p in stages.glob("*.png")) == [
+        "stage-0-4x4.png", "stage-1-8x8.png", "stage-2-16x16.png",  # the last at --max-steps
+    ]  # fmt: skip
     code = main(["train", "progan", "--data", "sample", "--num-stages", "5", "--out",
                  str(tmp_path / "bad")])  # fmt: skip
     err = capsys.readouterr().err

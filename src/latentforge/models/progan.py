@@ -237,8 +237,9 @@ class ProGAN(AdversarialModel):
 
 class StageGrids:
     """A sample grid per stage at ``RUN/images/stages/stage-S-HxW.png``: written when stage S
-    ends (before the next one fades in) and, for the stage in progress, at each epoch's end;
-    stage S's samples are shown upscaled to the full size."""
+    ends (before the next one fades in) and, for the stage in progress, at each epoch's end and
+    at the last step of a ``--max-steps`` run; stage S's samples are shown upscaled to the full
+    size, from the same noise every time."""
 
     def __init__(self, model: ProGAN) -> None:
         self.model = model
@@ -256,6 +257,8 @@ class StageGrids:
         stage, self.model.finished_stage = self.model.finished_stage, None
         if stage is not None:
             self._write(trainer, stage)
+        if trainer.cfg.max_steps is not None and trainer.progress.step >= trainer.cfg.max_steps:
+            self._write(trainer, self.model.growth().stage)
 
     def on_epoch_end(self, trainer: Trainer) -> None:
         self._write(trainer, self.model.growth().stage)
