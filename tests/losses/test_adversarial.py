@@ -44,6 +44,8 @@ HAND = {
     # mean(f) - mean(r) = (-1 + 3)/2 - (0 + 2)/2 = 0; -mean(f) = -1
     "wasserstein": (0.0, -1.0),
     "wasserstein-gp": (0.0, -1.0),
+    # plus the drift 0.001 * mean(r^2) = 0.001 * (0 + 4) / 2 (Karras et al. 2018)
+    "wasserstein-gp-drift": (0.002, -1.0),
     # relu(1 - r): [1, 0] -> 1/2; relu(1 + f): [0, 4] -> 2; G: -mean(f) = -1
     "hinge": (2.5, -1.0),
     # 0.5 * mean([(0-1)^2, (2-1)^2]) + 0.5 * mean([1, 9]) = 0.5 + 2.5; G: 0.5 * mean([4, 4])
@@ -131,7 +133,7 @@ def test_constraint_flags() -> None:
         )
         for name in ADVERSARIAL_LOSSES
     }
-    assert {n for n, (gp, _) in flagged.items() if gp} == {"wasserstein-gp"}
+    assert {n for n, (gp, _) in flagged.items() if gp} == {"wasserstein-gp", "wasserstein-gp-drift"}
     assert {n for n, (_, clip) in flagged.items() if clip} == {"wasserstein"}
 
 

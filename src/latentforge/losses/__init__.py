@@ -22,6 +22,7 @@ from latentforge.losses.adversarial import (
     minimax_generator_loss,
     non_saturating_generator_loss,
     wasserstein_critic_loss,
+    wasserstein_drift_critic_loss,
     wasserstein_generator_loss,
 )
 from latentforge.losses.divergence import (
@@ -73,6 +74,7 @@ __all__ = [
     "non_saturating_generator_loss",
     "sample_with_generator",
     "wasserstein_critic_loss",
+    "wasserstein_drift_critic_loss",
     "wasserstein_generator_loss",
     "weight_clipping_",
 ]

@@ -9,16 +9,17 @@ generator minimises ``generator_loss(fake_scores)``.
 :data:`ADVERSARIAL_LOSSES` maps a name to an :class:`AdversarialLoss` bundling the two
 functions with flags telling the model which Lipschitz constraint the critic needs:
 
-=================  ==========================================  ============================
-name               discriminator / critic loss                 generator loss
-=================  ==========================================  ============================
-minimax            -E[log D(x)] - E[log(1 - D(G(z)))]          E[log(1 - D(G(z)))]
-non-saturating     same                                        -E[log D(G(z))]
-wasserstein        E[f] - E[r]  (+ weight clipping)            -E[f]
-wasserstein-gp     E[f] - E[r]  (+ gradient penalty)           -E[f]
-hinge              E[relu(1 - r)] + E[relu(1 + f)]             -E[f]
-least-squares      0.5 E[(r - 1)^2] + 0.5 E[f^2]               0.5 E[(f - 1)^2]
-=================  ==========================================  ============================
+====================  =========================================  ====================
+name                  discriminator / critic loss                generator loss
+====================  =========================================  ====================
+minimax               -E[log D(x)] - E[log(1 - D(G(z)))]         E[log(1 - D(G(z)))]
+non-saturating        same                                       -E[log D(G(z))]
+wasserstein           E[f] - E[r]  (+ weight clipping)           -E[f]
+wasserstein-gp        E[f] - E[r]  (+ gradient penalty)          -E[f]
+wasserstein-gp-drift  E[f] - E[r] + 0.001 E[r^2]  (+ penalty)    -E[f]
+hinge                 E[relu(1 - r)] + E[relu(1 + f)]            -E[f]
+least-squares         0.5 E[(r - 1)^2] + 0.5 E[f^2]              0.5 E[(f - 1)^2]
+====================  =========================================  ====================
 
 with r, f the scores of real and generated images. The log-sigmoid terms use softplus:
 -log sigmoid(s) = softplus(-s) and -log(1 - sigmoid(s)) = softplus(s), finite for any score.
@@ -126,6 +127,24 @@ def wasserstein_generator_loss(fake_scores: Tensor) -> Tensor:
     return -fake_scores.mean()
 
 
+DRIFT_WEIGHT = 1e-3
+
+
+def wasserstein_drift_critic_loss(
+    real_scores: Tensor, fake_scores: Tensor, drift: float = DRIFT_WEIGHT
+) -> Tensor:
+    r"""The Wasserstein critic loss with the progressive GAN's drift term (Karras et al. 2018,
+    https://arxiv.org/abs/1710.10196, appendix A.1), which keeps the critic's scores near 0
+    (the Wasserstein loss sees only differences of scores, so they can drift far away):
+
+    .. math::  L_D = \mathbb{E}_f[f] - \mathbb{E}_r[r] + \epsilon_\text{drift}\,\mathbb{E}_r[r^2],
+               \quad \epsilon_\text{drift} = 0.001.
+
+    Registry name ``"wasserstein-gp-drift"``, with the gradient penalty added by the model.
+    """
+    return wasserstein_critic_loss(real_scores, fake_scores) + drift * real_scores.square().mean()
+
+
 def hinge_discriminator_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
     r"""Hinge discriminator loss (Lim & Ye 2017, https://arxiv.org/abs/1705.02894; Miyato et
     al. 2018, https://arxiv.org/abs/1802.05957): a margin of 1 on each side,
@@ -179,6 +198,15 @@ ADVERSARIAL_LOSSES.add(
     "wasserstein-gp",
     AdversarialLoss(
         wasserstein_critic_loss,
+        wasserstein_generator_loss,
+        needs_gradient_penalty=True,
+        decision_threshold=None,
+    ),
+)
+ADVERSARIAL_LOSSES.add(
+    "wasserstein-gp-drift",
+    AdversarialLoss(
+        wasserstein_drift_critic_loss,
         wasserstein_generator_loss,
         needs_gradient_penalty=True,
         decision_threshold=None,

@@ -9,6 +9,7 @@ from latentforge.models.dcgan import DCGAN, DCGANConfig
 from latentforge.models.gan import GAN, GANConfig
 from latentforge.models.inpainting import Inpainting, InpaintingConfig
 from latentforge.models.pix2pix import Pix2Pix, Pix2PixConfig
+from latentforge.models.progan import ProGAN, ProGANConfig
 from latentforge.models.restoration import RestorationConfig, RestorationGAN
 from latentforge.models.srgan import SRGAN, SRGANConfig
 from latentforge.models.translation import TranslationModel, Translator
@@ -21,6 +22,7 @@ __all__ = [
     "DBVAE",
     "MODELS",
     "SRGAN",
+    "ProGAN",
     "VAE",
     "WGAN",
     "WGANGP",
@@ -44,6 +46,7 @@ __all__ = [
     "RestorationConfig",
     "RestorationGAN",
     "SRGANConfig",
+    "ProGANConfig",
     "VAEConfig",
     "WGANConfig",
     "WGANGPConfig",

@@ -26,7 +26,7 @@ from latentforge.utils.files import atomic_write, atomic_write_json
 
 if TYPE_CHECKING:
     from latentforge.training.config import TrainConfig
-    from latentforge.training.hooks import Monitor
+    from latentforge.training.hooks import Callback, Monitor
     from latentforge.training.phases import Batch, Phase
 
 CONFIG_NAME = "config.json"
@@ -154,6 +154,10 @@ class GenerativeModel(nn.Module):
 
     def monitors(self) -> list[Monitor]:
         """Health monitors the engine consults at each log interval (none by default)."""
+        return []
+
+    def callbacks(self) -> list[Callback]:
+        """Callbacks the engine runs for this model, after the run's own (none by default)."""
         return []
 
     def ema_module(self) -> nn.Module:

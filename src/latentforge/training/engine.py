@@ -7,6 +7,7 @@ Adding a model never means editing this file.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,8 @@ class Trainer:
         autocast(train.precision, ctx.device)  # fails early for a precision the device lacks
         self.model, self.data, self.cfg, self.ctx = model.to(ctx.device), data, train, ctx
         self.run_dir = Path(run_dir)
-        self.callbacks = list(callbacks or [])
+        self.callbacks = [*(callbacks or []), *model.callbacks()]
+        self.step_callbacks = [cb for cb in self.callbacks if hasattr(cb, "on_step_end")]
         self.epoch_record: dict[str, Any] = {}  # the last epoch's record, for callbacks
         self.batch_transform = batch_transform or (lambda batch: batch)
         self.monitors = model.monitors()
@@ -216,6 +218,8 @@ class Trainer:
                 p.step += 1
                 if self.ema is not None:
                     self.ema.update(self.model.ema_module())
+                for callback in self.step_callbacks:
+                    callback.on_step_end(self)
                 if p.step % cfg.log_every == 0:
                     record = window.flush(p)
                     self.logger.log(record)
@@ -274,7 +278,7 @@ class Trainer:
             with rng.isolated(ctx.device):
                 record.update(callback.on_epoch_end(self) or {})
         if ctx.is_main:
-            self._write_grids(p.epoch, p.step)
+            self._write_grids(p.epoch)
             record["epoch_end_s"] = time.perf_counter() - start
             self.logger.log(record)
         checkpoint = self.save()
@@ -297,21 +301,36 @@ class Trainer:
                 for warning in monitor.observe(record, self.progress.step):
                     self.logger.warn(warning)
 
-    @torch.no_grad()
-    def _write_grids(self, epoch: int, step: int) -> None:
-        self.model.eval()
+    def _write_grids(self, epoch: int) -> None:
         shown = self.data.val if self.data.val is not None else self.data.train
         with rng.isolated(self.ctx.device):
             batch = self.batch_transform(
                 to_batch(*shown.take(torch.arange(min(len(shown), 64))), self.ctx.device)
             )
+        self.write_grids(
+            lambda generator: self.model.visualize(batch, generator), f"epoch-{epoch:04d}.png"
+        )
+
+    @torch.no_grad()
+    def write_grids(
+        self,
+        render: Callable[[torch.Generator], dict[str, torch.Tensor]],
+        filename: str,
+    ) -> None:
+        """Save ``render(generator)``'s image batches ``{NAME: (N, C, H, W) in [0, 1]}`` as
+        8-wide grids at ``RUN/images/NAME/FILENAME`` and to TensorBoard. ``render`` runs with the
+        model in eval mode, a generator seeded with ``GRID_SEED``, and the training RNG streams
+        untouched. Does nothing off the main process."""
+        if not self.ctx.is_main:
+            return
+        self.model.eval()
         generator = torch.Generator(device=self.ctx.device).manual_seed(GRID_SEED)
         with rng.isolated(self.ctx.device):
-            images = self.model.visualize(batch, generator)
+            images = render(generator)
         for name, tensor in images.items():
             grid = make_grid(tensor, nrow=8)
-            save_image(grid, self.run_dir / "images" / name / f"epoch-{epoch:04d}.png")
-            self.logger.log_image(name, grid, step)
+            save_image(grid, self.run_dir / "images" / name / filename)
+            self.logger.log_image(name, grid, self.progress.step)
         self.model.train()
 
 

@@ -3,7 +3,9 @@
 - A model's ``monitors()`` watch the logged numbers and raise :class:`HealthWarning` s
   (GAN failure modes); the engine writes them to ``warnings.jsonl`` and the report.
 - ``Callback`` s run at the end of each epoch (evaluation metrics, keeping the best
-  checkpoint) and may return numbers to log with the epoch.
+  checkpoint) and may return numbers to log with the epoch. A callback that also has
+  ``on_step_end`` (:class:`StepCallback`) runs after every training cycle too. A model adds
+  its own callbacks through ``callbacks()`` (a progressive GAN's grid at the end of each stage).
 - A batch transform changes each batch before the model sees it (corrupting inputs
   for denoising, say); it runs for training, validation and the image grids alike.
 """
@@ -49,4 +51,11 @@ class Callback(Protocol):
 
     def after_checkpoint(self, trainer: Trainer, checkpoint: Path | None) -> None:
         """Runs after the end-of-epoch checkpoint (``checkpoint`` is None off the main process)."""
+        ...
+
+
+class StepCallback(Callback, Protocol):
+    def on_step_end(self, trainer: Trainer) -> None:
+        """Runs on every process after each training cycle (``trainer.progress.step`` already
+        counts it), before the cycle is logged or checkpointed; keep it cheap."""
         ...
