@@ -3,6 +3,7 @@ folder, tiny trained runs and a toy feature extractor."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,11 @@ from latentforge.data.base import DataBundle
 from latentforge.metrics.features.base import FeatureExtractor
 from latentforge.training.config import TrainConfig
 from latentforge.training.run import DataConfig, RunConfig, train
+
+# The test networks are tiny: one thread per process is several times faster than many
+# threads competing for a small or busy machine (and subprocesses such as torchrun inherit it).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
 
 
 @pytest.fixture(scope="session")
