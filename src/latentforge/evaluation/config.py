@@ -8,7 +8,7 @@ from typing import ClassVar
 from latentforge.config import Config, require
 from latentforge.errors import ConfigError
 
-ALL_METRICS = ("fid", "kid", "prdc", "modes", "nll", "recon")
+ALL_METRICS = ("fid", "kid", "prdc", "modes", "nll", "recon", "paired")
 TRAINING_METRICS = "fid,kid,prdc,modes"
 
 
@@ -64,7 +64,7 @@ class TrainingEvalConfig(Config):
 
     option_help: ClassVar[dict[str, str]] = {
         "eval_every": "evaluate every N epochs (and after the last); metrics land as eval/NAME",
-        "eval_metrics": "comma-separated: fid,kid,prdc,modes,nll,recon",
+        "eval_metrics": "comma-separated: fid,kid,prdc,modes,nll,recon,paired",
         "eval_n": "generated samples per evaluation",
         "eval_features": "feature extractor: classifier, inception or a fitted NAME",
         "keep_best": "copy the best checkpoint to checkpoints/best by this metric (fid, "

@@ -12,7 +12,15 @@ name       numbers                                           needs
 ``nll``    ``nelbo_nats``, ``nll_nats``, ``nelbo_bpd``,      ``encode_distribution`` (q(z|x))
            ``nll_bpd``                                       and ``log_likelihood`` (p(x|z))
 ``recon``  ``recon_mse``, ``recon_psnr``, ``recon_ssim``     ``reconstruct``
+``paired`` ``paired_l1``, ``paired_psnr``, ``paired_ssim``  ``paired_outputs`` with matching
+           (outputs against their true targets)              targets (pix2pix, srgan,
+                                                             inpainting)
 =========  ================================================  ==================================
+
+Conditional models (image-to-image: ``pix2pix``, ``cyclegan``, ``srgan``, ``inpainting``) have
+``paired_outputs(images) -> (outputs, targets)``. For them the feature metrics compare the
+outputs on the evaluation split's inputs with the true targets of the same split (for
+CycleGAN, the target domain's images), not samples with the data images.
 
 A metric a model cannot support is skipped with a note saying why, never guessed. The formulas
 are in :mod:`latentforge.metrics` and ``docs/concepts/metrics.md``.
@@ -53,6 +61,8 @@ HIGHER_IS_BETTER = frozenset(
         "classes_covered",
         "recon_psnr",
         "recon_ssim",
+        "paired_psnr",
+        "paired_ssim",
     }
 )
 
@@ -69,6 +79,7 @@ class EvaluationInputs:
     extractor: FeatureExtractor | None = None
     real: RealFeatures | None = None
     fake: FeatureSet | None = None
+    pairs: tuple[Tensor, Tensor] | None = None  # conditional models: (outputs, targets)
     progress: bool = False
     notes: list[str] = field(default_factory=list)
 
@@ -229,6 +240,37 @@ def _needs_reconstruct(model: GenerativeModel, extractor: FeatureExtractor | Non
     return None
 
 
+def is_conditional(model: GenerativeModel) -> bool:
+    """Does ``model`` map given images to outputs with targets (``paired_outputs``)?"""
+    return callable(getattr(model, "paired_outputs", None))
+
+
+@torch.no_grad()
+def _paired(inputs: EvaluationInputs) -> dict[str, float]:
+    assert inputs.pairs is not None
+    outputs, targets = inputs.pairs
+    sums = torch.zeros(3, dtype=torch.float64)
+    for start in range(0, outputs.shape[0], inputs.config.batch_size):
+        out = outputs[start : start + inputs.config.batch_size].to(inputs.device)
+        target = targets[start : start + inputs.config.batch_size].to(inputs.device)
+        l1 = (out - target).abs().flatten(1).mean(1)
+        per_image = (l1, per_image_psnr(out, target), per_image_ssim(out, target))
+        sums += torch.stack([v.double().sum().cpu() for v in per_image])
+    l1, psnr, ssim = (sums / outputs.shape[0]).tolist()
+    return {"paired_l1": l1, "paired_psnr": psnr, "paired_ssim": ssim}
+
+
+def _needs_paired_targets(model: GenerativeModel, extractor: FeatureExtractor | None) -> str | None:
+    if not is_conditional(model):
+        return f"the {model.model_type} model does not map given inputs to targets"
+    if not getattr(model, "has_paired_targets", False):
+        return (
+            f"the {model.model_type} model trains on unpaired data: its outputs have no true "
+            "targets to compare with (fid, kid and prdc compare them with the target domain)"
+        )
+    return None
+
+
 _MODES = ("mode_coverage", "classes_covered", "num_classes", "kl_fake_real", "kl_real_fake")
 for _metric in (
     EvaluationMetric("fid", _fid, ("fid",), "fid", uses_samples=True),
@@ -250,6 +292,13 @@ for _metric in (
         ("recon_mse", "recon_psnr", "recon_ssim"),
         "recon_mse",
         unavailable=_needs_reconstruct,
+    ),
+    EvaluationMetric(
+        "paired",
+        _paired,
+        ("paired_l1", "paired_psnr", "paired_ssim"),
+        "paired_l1",
+        unavailable=_needs_paired_targets,
     ),
 ):
     _register(_metric)

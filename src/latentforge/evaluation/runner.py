@@ -2,8 +2,10 @@
 
 Only the generative interface is used: ``sample(n, generator)`` for the feature metrics,
 ``reconstruct`` for ``recon``, ``encode_distribution`` + ``log_likelihood`` for ``nll``; a metric
-a model cannot support is skipped with a note. Real features are computed once (and cached on
-disk per dataset, split and extractor); the evaluator can then score many models or many epochs.
+a model cannot support is skipped with a note. Conditional models (``paired_outputs``) are
+scored on their outputs for the split's inputs against the split's targets. Real features are
+computed once (and cached on disk per dataset, split and extractor); the evaluator can then
+score many models or many epochs.
 """
 
 from __future__ import annotations
@@ -17,11 +19,17 @@ from torch import Tensor
 from latentforge.data.base import ImageSet
 from latentforge.errors import DataError, ShapeError
 from latentforge.evaluation.config import EvaluationConfig
-from latentforge.evaluation.metrics import EVALUATION_METRICS, EvaluationInputs, EvaluationMetric
+from latentforge.evaluation.metrics import (
+    EVALUATION_METRICS,
+    EvaluationInputs,
+    EvaluationMetric,
+    is_conditional,
+)
 from latentforge.evaluation.results import EvaluationResult
 from latentforge.metrics.features.base import FeatureExtractor, FeatureSet
 from latentforge.metrics.features.cache import RealFeatureCache, RealFeatures, image_batches
 from latentforge.metrics.features.registry import load_feature_extractor
+from latentforge.metrics.frechet import FeatureStats
 from latentforge.models.base import GenerativeModel
 
 REAL_SUBSET_SEED = 0  # the real subset depends on the data only, so its cache is shared
@@ -36,7 +44,13 @@ def real_subset(size: int, count: int) -> torch.Tensor:
 
 
 def model_image_shape(model: GenerativeModel) -> tuple[int, int, int]:
+    """The shape of the images the model makes."""
     return (model.config.in_channels, *model.config.image_size)
+
+
+def model_data_shape(model: GenerativeModel) -> tuple[int, int, int]:
+    """The shape of one data image the model reads (an image pair for pix2pix and CycleGAN)."""
+    return tuple(getattr(model, "data_shape", model_image_shape(model)))
 
 
 class Evaluator:
@@ -96,12 +110,13 @@ class Evaluator:
 
     def check(self, model: GenerativeModel) -> None:
         """Fail early when the model's images do not fit the data or the extractor."""
-        shape = model_image_shape(model)
-        if shape != self.real_set.shape:
+        shape, data_shape = model_image_shape(model), model_data_shape(model)
+        if data_shape != self.real_set.shape:
+            reads = "makes" if data_shape == shape else "reads"
             raise ShapeError(
-                f"the model makes {'x'.join(map(str, shape))} images but the {self.split} images "
-                f"of {self.dataset} are {'x'.join(map(str, self.real_set.shape))}; evaluate on "
-                "data of the model's shape (--data, with --image-size / --channels)"
+                f"the model {reads} {'x'.join(map(str, data_shape))} images but the {self.split} "
+                f"images of {self.dataset} are {'x'.join(map(str, self.real_set.shape))}; "
+                "evaluate on data of the model's shape (--data, with --image-size / --channels)"
             )
         chosen, _ = self.plan(model)
         if any(metric.uses_samples for metric in chosen):
@@ -136,6 +151,36 @@ class Evaluator:
                 )
             yield images.clamp(0.0, 1.0)
 
+    @torch.no_grad()
+    def paired_outputs(self, model: GenerativeModel) -> tuple[Tensor, Tensor]:
+        """A conditional model's outputs for the split's inputs and their targets, on the CPU;
+        any randomness of the inputs (holes, noise) is drawn with ``config.seed``."""
+        generator = torch.Generator().manual_seed(self.config.seed)
+        outputs, targets = [], []
+        for images in image_batches(self.real_set, self.real_indices, self.config.batch_size):
+            output, target = model.paired_outputs(images.to(self.device), generator=generator)
+            if not torch.isfinite(output).all():
+                raise DataError(
+                    f"the {model.model_type} model's outputs contain NaN or infinite values; "
+                    "the model has diverged: evaluate an earlier checkpoint"
+                )
+            outputs.append(output.clamp(0.0, 1.0).cpu())
+            targets.append(target.cpu())
+        return torch.cat(outputs), torch.cat(targets)
+
+    def _paired_features(self, pairs: tuple[Tensor, Tensor]) -> tuple[RealFeatures, FeatureSet]:
+        """Features of the targets (as the real side) and of the outputs."""
+        batch = self.config.batch_size
+
+        def batches(images: Tensor) -> Iterator[Tensor]:
+            return (images[i : i + batch] for i in range(0, images.shape[0], batch))
+
+        outputs, targets = pairs
+        real = self.extractor.extract(batches(targets), len(targets), self.progress, "targets")
+        fake = self.extractor.extract(batches(outputs), len(outputs), self.progress, "outputs")
+        stats = FeatureStats.from_features(real.features)
+        return RealFeatures(real, stats, key=f"{self.dataset}-{self.split}-targets"), fake
+
     def sample_features(self, model: GenerativeModel) -> FeatureSet:
         """Features (and logits) of ``config.n`` samples drawn with ``config.seed``."""
         return self.extractor.extract(
@@ -163,7 +208,17 @@ class Evaluator:
             num_real=len(self.real_indices),
             progress=self.progress,
         )
-        if any(metric.uses_samples for metric in chosen):
+        uses_samples = any(metric.uses_samples for metric in chosen)
+        if is_conditional(model) and (uses_samples or "paired" in [m.name for m in chosen]):
+            start = time.perf_counter()
+            inputs.pairs = self.paired_outputs(model)
+            result.seconds["outputs"] = time.perf_counter() - start
+            if uses_samples:
+                start = time.perf_counter()
+                inputs.extractor = self.extractor
+                inputs.real, inputs.fake = self._paired_features(inputs.pairs)
+                result.seconds["features"] = time.perf_counter() - start
+        elif uses_samples:
             start = time.perf_counter()
             inputs.extractor, inputs.real = self.extractor, self.real_features()
             result.seconds["real_features"] = time.perf_counter() - start
@@ -188,9 +243,13 @@ class Evaluator:
             "metrics": list(self.config.metrics),
             "notes": inputs.notes,
         }
+        if inputs.pairs is not None:
+            info["conditional"] = (
+                f"outputs for the {len(inputs.pairs[0])} inputs of the split against their targets"
+            )
         if inputs.real is not None and inputs.extractor is not None:
             info.update(
-                num_generated=self.config.n,
+                num_generated=len(inputs.fake.features) if inputs.fake else self.config.n,
                 features=inputs.extractor.name,
                 features_description=inputs.extractor.description,
                 features_key=inputs.extractor.cache_key,

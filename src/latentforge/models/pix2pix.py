@@ -110,6 +110,7 @@ class Pix2Pix(TranslationModel):
 
     model_type = "pix2pix"
     config_class = Pix2PixConfig
+    has_paired_targets = True  # each source comes with its true output
     config: Pix2PixConfig
 
     def __init__(

@@ -129,6 +129,15 @@ class RestorationGAN(GenerativeModel):
         """Degrade images in [0, 1] and restore them: ``(N, C, H, W)`` in [0, 1]."""
         return self._to_unit(self.restore(self.degrade(images, cpu_generator(generator))))
 
+    has_paired_targets = True  # the true image is known for every restored one
+
+    @torch.no_grad()
+    def paired_outputs(
+        self, images: Tensor, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """Images in [0, 1] -> (their restorations after degrading, the images themselves)."""
+        return self.reconstruct(images, generator), images
+
     @staticmethod
     def _to_unit(images: Tensor) -> Tensor:
         return ((images + 1.0) / 2.0).clamp(0.0, 1.0)

@@ -119,6 +119,7 @@ class TranslationModel(GenerativeModel):
     """Base of pix2pix and CycleGAN: a generator per direction (``generator_for``)."""
 
     directions: ClassVar[tuple[str, ...]] = ("a2b",)
+    has_paired_targets: ClassVar[bool] = False
     config: TranslationConfig
 
     def __init__(self, config: TranslationConfig) -> None:
@@ -151,6 +152,23 @@ class TranslationModel(GenerativeModel):
         """Images ``(N, C, H, W)`` in [0, 1] -> their translations, same shape, in [0, 1]."""
         self.check_direction(direction)
         return to_unit(self.generator_for(direction)(to_signed(images))).clamp(0.0, 1.0)
+
+    @property
+    def data_shape(self) -> tuple[int, int, int]:
+        """One data image: a source and a target stacked on the channels, ``(2C, H, W)``."""
+        channels, height, width = self.image_shape
+        return (2 * channels, height, width)
+
+    @torch.no_grad()
+    def paired_outputs(
+        self, images: Tensor, generator: torch.Generator | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """Pairs ``(N, 2C, H, W)`` in [0, 1] -> (a2b translations of the sources, the targets).
+
+        For pix2pix the targets are the true outputs (``has_paired_targets``); for CycleGAN,
+        images of domain B that the sources do not correspond to."""
+        sources, targets = split_pair(images)
+        return self.translate(sources), targets
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:
