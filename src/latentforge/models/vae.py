@@ -38,6 +38,13 @@ class VAEConfig(EncoderDecoderConfig):
 
 @MODELS.register("vae")
 class VAE(EncoderDecoderModel):
+    """Variational autoencoder (Kingma & Welling 2014); beta-VAE with --beta (Higgins et al. 2017).
+
+    https://arxiv.org/abs/1312.6114. The encoder gives q(z|x) = N(mu, diag sigma^2) and
+    z = mu + sigma * eps; the loss is the reconstruction term plus beta * KL(q(z|x) || N(0, I))
+    in closed form.
+    """
+
     model_type = "vae"
     config_class = VAEConfig
     config: VAEConfig
