@@ -8,6 +8,13 @@ alternate (engine, bare, engine, bare, ...) so that machine noise hits both alik
 
     python benchmarks/train_throughput.py --epochs 1 --repeats 2
 
+On a machine whose speed drifts (a shared virtual machine), whole-epoch alternation lets the
+drift fall on one side; ``--blocks R`` instead alternates R short blocks of ``--block-steps``
+steps (engine, bare, engine, ...), each a fresh model from the same seed, and compares the
+medians of their steady windows: drift then hits both sides alike.
+
+    python benchmarks/train_throughput.py --blocks 5 --block-steps 150
+
 Prints one JSON object per model and a summary line.
 """
 
@@ -90,6 +97,68 @@ def bare_epochs(model_type, options, data, train_cfg, epochs, window) -> dict:
     return {"images_per_s": rates, "seconds_per_epoch": wall / epochs, "test": test}
 
 
+def engine_block(model_type, options, data, train_cfg, steps: int) -> list[float]:
+    """Images/s of the engine's windows in a run of ``steps`` steps, the first window left out."""
+    seed_everything(train_cfg.seed)
+    model = build_for_data(model_type, options, data)
+    seed_everything(train_cfg.seed)
+    with tempfile.TemporaryDirectory() as run_dir:
+        cfg = train_cfg.replace(epochs=1, max_steps=steps)
+        Trainer(model, data, cfg, run_dir, DistContext()).fit()
+        records = read_metrics(run_dir)
+    rates = [r["images_per_s"] for r in records if "images_per_s" in r]
+    return rates[1:]
+
+
+def bare_block(model_type, options, data, train_cfg, steps: int, window: int) -> list[float]:
+    """The bare loop's images/s over windows of ``window`` steps, the first left out."""
+    seed_everything(train_cfg.seed)
+    model = build_for_data(model_type, options, data)
+    seed_everything(train_cfg.seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=train_cfg.lr)
+    images_u8, batch_size = data.train.images, train_cfg.batch_size
+    order = epoch_permutation(len(images_u8), train_cfg.seed, 0)
+    rates, tick = [], time.perf_counter()
+    for step in range(steps):
+        images = images_u8[order[step * batch_size : (step + 1) * batch_size]].float() / 255
+        loss = model.loss(images).loss
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if (step + 1) % window == 0:
+            now = time.perf_counter()
+            rates.append(window * batch_size / (now - tick))
+            tick = now
+    return rates[1:]
+
+
+def interleaved(model_type, options, data, cfg, args) -> dict:
+    engine, bare = [], []
+    for _ in range(args.blocks):
+        engine.append(
+            statistics.median(engine_block(model_type, options, data, cfg, args.block_steps))
+        )
+        bare.append(
+            statistics.median(
+                bare_block(model_type, options, data, cfg, args.block_steps, args.window)
+            )
+        )
+    e_rate, b_rate = statistics.median(engine), statistics.median(bare)
+    return {
+        "model": model_type,
+        "mode": "interleaved blocks",
+        "blocks": args.blocks,
+        "block_steps": args.block_steps,
+        "batch_size": cfg.batch_size,
+        "threads": torch.get_num_threads(),
+        "engine_images_per_s": round(e_rate, 1),
+        "bare_images_per_s": round(b_rate, 1),
+        "engine_blocks": [round(r, 1) for r in engine],
+        "bare_blocks": [round(r, 1) for r in bare],
+        "ratio": round(e_rate / b_rate, 4),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(DEFAULT_DATA.resolve()))
@@ -100,6 +169,8 @@ def main() -> None:
     parser.add_argument("--latent-dim", type=int, default=16)
     parser.add_argument("--window", type=int, default=50)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument("--blocks", type=int, default=0, help="interleave this many short blocks")
+    parser.add_argument("--block-steps", type=int, default=150)
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -117,6 +188,11 @@ def main() -> None:
     summary = {}
     for model_type in args.models.split(","):
         options = {"latent_dim": args.latent_dim}
+        if args.blocks:
+            result = interleaved(model_type, options, data, cfg, args)
+            summary[model_type] = result["ratio"]
+            print(json.dumps(result), flush=True)
+            continue
         engine, bare = [], []
         for _ in range(args.repeats):
             engine.append(engine_epochs(model_type, options, data, cfg, args.epochs))
