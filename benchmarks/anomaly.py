@@ -26,9 +26,13 @@ import torch
 from _runs import FASHION_MNIST, train_model
 from latentforge.apps.anomaly import ThresholdRule, anomaly_scores, detection_metrics
 from latentforge.data import load_data
+from latentforge.training.checkpoint import load_model
 from latentforge.training.run import DataConfig
 
-SCORES_BY_MODEL = {"ae": ("recon", "ssim"), "vae": ("recon", "ssim", "elbo", "elbo-excess")}
+SCORES_BY_MODEL = {
+    "ae": ("recon", "ssim", "latent", "recon-latent"),
+    "vae": ("recon", "ssim", "latent", "recon-latent", "elbo", "elbo-excess"),
+}
 
 
 def evaluate(model, model_type, train_set, test_set, normal_class, samples) -> dict:
@@ -81,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
         "--results", type=Path, default=Path("/tmp/latentforge-bench/anomaly.jsonl")
     )
     parser.add_argument("--skip-done", action="store_true")
+    parser.add_argument(
+        "--rescore",
+        action="store_true",
+        help="score the runs already in --runs instead of training them again",
+    )
     parser.add_argument("--summary", action="store_true", help="print the table and stop")
     args = parser.parse_args(argv)
     if args.summary:
@@ -102,20 +111,24 @@ def main(argv: list[str] | None = None) -> int:
             if (model_type, normal_class) in done:
                 continue
             data = {"spec": args.data, "val_fraction": 0.0, "classes": (normal_class,)}
-            model, seconds = train_model(
-                model_type,
-                options,
-                data,
-                {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr},
-                args.runs / f"{model_type}-class{normal_class}",
-            )
+            run_dir = args.runs / f"{model_type}-class{normal_class}"
+            if args.rescore:
+                model, seconds = load_model(run_dir), None
+            else:
+                model, seconds = train_model(
+                    model_type,
+                    options,
+                    data,
+                    {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr},
+                    run_dir,
+                )
             train_set = DataConfig(**data).load(seed=0).train
             record = {
                 "model": model_type,
                 "class": normal_class,
                 "options": options,
                 "epochs": args.epochs,
-                "train_seconds": round(seconds, 1),
+                "train_seconds": None if seconds is None else round(seconds, 1),
                 "scores": evaluate(
                     model, model_type, train_set, test_set, normal_class, args.elbo_samples
                 ),

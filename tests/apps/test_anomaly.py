@@ -164,3 +164,40 @@ def test_elbo_excess_is_elbo_less_the_binary_entropy_of_the_image(vae, images):
         anomaly_scores(vae, binary, "elbo", seed=1),
         atol=784 * 2e-6,
     )
+
+
+def test_latent_score_is_the_mahalanobis_distance_under_the_fitted_gaussian(ae, images):
+    generator = torch.Generator().manual_seed(1)
+    scale_tril = torch.tril(torch.rand(4, 4, generator=generator)) + torch.eye(4)
+    ae.latent_mean.copy_(torch.rand(4, generator=generator))
+    ae.latent_scale_tril.copy_(scale_tril)
+    with torch.no_grad():
+        codes = ae.encode(images).double().numpy()
+    covariance = (scale_tril @ scale_tril.T).double().numpy()
+    diff = codes - ae.latent_mean.double().numpy()
+    expected = np.einsum("nd,de,ne->n", diff, np.linalg.inv(covariance), diff)
+    got = anomaly_scores(ae, images, "latent", batch_size=4)
+    np.testing.assert_allclose(got, expected, rtol=1e-4)
+    recon = anomaly_scores(ae, images, "recon")
+    np.testing.assert_allclose(
+        anomaly_scores(ae, images, "recon-latent"), np.log(recon) + np.log(got), rtol=1e-5
+    )
+
+
+def test_latent_score_of_a_vae_is_the_squared_norm_of_the_posterior_mean(vae, images):
+    with torch.no_grad():
+        mu, _ = vae.encode_distribution(images)
+    expected = (mu.double() ** 2).sum(1).numpy()
+    np.testing.assert_allclose(anomaly_scores(vae, images, "latent"), expected, rtol=1e-5)
+
+
+def test_latent_score_needs_an_encoder_with_a_code_distribution(images):
+    class Decoderless(torch.nn.Module):
+        model_type = "gan"
+
+        def __init__(self):
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.zeros(1))
+
+    with pytest.raises(ConfigError, match="needs an encoder"):
+        anomaly_scores(Decoderless(), images, "latent")

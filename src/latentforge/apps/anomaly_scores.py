@@ -10,6 +10,16 @@ For an image x of D values:
     et al. 2019, "Improving Unsupervised Defect Segmentation by Applying Structural Similarity
     to Autoencoders", https://arxiv.org/abs/1807.02011): it weighs differences in local
     structure rather than in brightness. Works for the AE and the VAE.
+``latent``
+    s(x) = (f(x) - m)^T S^{-1} (f(x) - m), the squared Mahalanobis distance of the code under
+    the Gaussian N(m, S) the model draws new codes from (``latent_prior``): for the AE the
+    Gaussian fitted to its training codes, for the VAE the prior N(0, I) (and f(x) the posterior
+    mean). An image the decoder can redraw well may still get an unusual code.
+``recon-latent``
+    s(x) = log recon(x) + log latent(x), the log of their product: both in one score, each
+    weighted by its relative (not absolute) size, so neither scale dominates and no statistics
+    need fitting. On the one-class Fashion-MNIST benchmark it lifts the AE's mean AUROC from
+    0.904 (recon) and 0.915 (latent) to 0.934 (``benchmarks/anomaly.py``).
 ``elbo``
     s(x) = -ELBO(x) = E_{q(z|x)}[-log p(x|z)] + KL(q(z|x) || N(0, I)), the VAE's bound on
     -log p(x), with the expectation estimated from K draws z_k = mu + sigma * eps_k
@@ -68,6 +78,40 @@ def structural_dissimilarity(
     """1 - SSIM(x, reconstruct(x)) per image: ``(N, C, H, W) -> (N,)``."""
     require_reconstruct(model, "score")
     return 1.0 - per_image_ssim(model.reconstruct(images), images)
+
+
+def _require_latent_prior(model: nn.Module, score: str) -> None:
+    if not (
+        callable(getattr(model, "encode", None)) and callable(getattr(model, "latent_prior", None))
+    ):
+        kind = getattr(model, "model_type", type(model).__name__)
+        raise ConfigError(
+            f"--score {score} needs an encoder and a Gaussian over its codes (an ae or a vae); "
+            f"the {kind} model has neither: use --score recon"
+        )
+
+
+@SCORES.register("latent")
+def latent_mahalanobis(
+    model: nn.Module, images: Tensor, samples: int = 1, generator: torch.Generator | None = None
+) -> Tensor:
+    """(z - m)^T (L L^T)^{-1} (z - m) per image for the code z = encode(x) and the model's
+    ``latent_prior() = (m, L)``: ``(N, C, H, W) -> (N,)``."""
+    _require_latent_prior(model, "latent")
+    codes = model.encode(images)
+    mean, scale_tril = model.latent_prior()
+    whitened = torch.linalg.solve_triangular(scale_tril, (codes - mean).T, upper=False)
+    return whitened.pow(2).sum(0)
+
+
+@SCORES.register("recon-latent")
+def reconstruction_and_latent(
+    model: nn.Module, images: Tensor, samples: int = 1, generator: torch.Generator | None = None
+) -> Tensor:
+    """log recon(x) + log latent(x) per image (both floored at 1e-12 before the log)."""
+    recon = reconstruction_error(model, images, samples, generator)
+    latent = latent_mahalanobis(model, images, samples, generator)
+    return recon.clamp_min(1e-12).log() + latent.clamp_min(1e-12).log()
 
 
 def _require_vae(model: nn.Module, score: str) -> None:
