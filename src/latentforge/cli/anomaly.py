@@ -1,6 +1,6 @@
 """``latentforge anomaly fit | score``: anomaly detection with a trained ae or vae.
 
-    latentforge anomaly fit RUN [--data NORMAL] [--score recon|ssim|latent|recon-latent|elbo|elbo-excess] [--percentile 95 | --std-k 3]
+    latentforge anomaly fit RUN [--data NORMAL] [--score SCORE] [--percentile 95 | --std-k 3]
     latentforge anomaly score RUN [--data TEST] [--normal-classes 3 | --labels FILE] [--out DIR]
 
 ``fit`` scores normal images (default: the run's own training split, with its ``--classes``)
