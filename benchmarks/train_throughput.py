@@ -45,9 +45,7 @@ DEFAULT_DATA = (
 
 
 def engine_epochs(model_type, options, data, train_cfg, epochs) -> dict:
-    seed_everything(train_cfg.seed)
-    model = build_for_data(model_type, options, data)
-    seed_everything(train_cfg.seed)
+    model = fresh_model(model_type, options, data, train_cfg.seed)
     with tempfile.TemporaryDirectory() as run_dir:
         cfg = train_cfg.replace(epochs=epochs)
         start = time.perf_counter()
@@ -64,60 +62,17 @@ def _steady_rates(records, log_every, data, cfg) -> list[float]:
     return [r["images_per_s"] for r in records if (r["step"] - 1) % per_epoch >= log_every]
 
 
-def bare_epochs(model_type, options, data, train_cfg, epochs, window) -> dict:
-    """The loop a user would write by hand: index, scale, forward, backward, step."""
-    seed_everything(train_cfg.seed)
+def fresh_model(model_type, options, data, seed: int):
+    """The model both sides start from: built and initialised under ``seed``."""
+    seed_everything(seed)
     model = build_for_data(model_type, options, data)
-    seed_everything(train_cfg.seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=train_cfg.lr)
-    images_u8 = data.train.images
-    batch_size = train_cfg.batch_size
-    rates, start = [], time.perf_counter()
-    for epoch in range(epochs):
-        order = epoch_permutation(len(images_u8), train_cfg.seed, epoch)
-        steps = len(images_u8) // batch_size
-        tick = time.perf_counter()
-        for step in range(steps):
-            images = images_u8[order[step * batch_size : (step + 1) * batch_size]].float() / 255
-            loss = model.loss(images).loss
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if (step + 1) % window == 0:
-                now = time.perf_counter()
-                if step + 1 > window:  # the first window of an epoch is warm-up
-                    rates.append(window * batch_size / (now - tick))
-                tick = now
-        with torch.no_grad():
-            model.eval()
-            evaluate_losses(model, data.val, 500, DistContext())
-            model.train()
-    wall = time.perf_counter() - start
-    test = evaluate_losses(model, data.test, 500, DistContext())
-    return {"images_per_s": rates, "seconds_per_epoch": wall / epochs, "test": test}
+    seed_everything(seed)
+    return model
 
 
-def engine_block(model_type, options, data, train_cfg, steps: int) -> list[float]:
-    """Images/s of the engine's windows in a run of ``steps`` steps, the first window left out."""
-    seed_everything(train_cfg.seed)
-    model = build_for_data(model_type, options, data)
-    seed_everything(train_cfg.seed)
-    with tempfile.TemporaryDirectory() as run_dir:
-        cfg = train_cfg.replace(epochs=1, max_steps=steps)
-        Trainer(model, data, cfg, run_dir, DistContext()).fit()
-        records = read_metrics(run_dir)
-    rates = [r["images_per_s"] for r in records if "images_per_s" in r]
-    return rates[1:]
-
-
-def bare_block(model_type, options, data, train_cfg, steps: int, window: int) -> list[float]:
-    """The bare loop's images/s over windows of ``window`` steps, the first left out."""
-    seed_everything(train_cfg.seed)
-    model = build_for_data(model_type, options, data)
-    seed_everything(train_cfg.seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=train_cfg.lr)
-    images_u8, batch_size = data.train.images, train_cfg.batch_size
-    order = epoch_permutation(len(images_u8), train_cfg.seed, 0)
+def bare_steps(model, optimizer, images_u8, order, steps, batch_size, window) -> list[float]:
+    """The loop a user would write by hand: index, scale, forward, backward, step. Returns the
+    images/s of every window of ``window`` steps; callers drop the first (warm-up)."""
     rates, tick = [], time.perf_counter()
     for step in range(steps):
         images = images_u8[order[step * batch_size : (step + 1) * batch_size]].float() / 255
@@ -129,7 +84,46 @@ def bare_block(model_type, options, data, train_cfg, steps: int, window: int) ->
             now = time.perf_counter()
             rates.append(window * batch_size / (now - tick))
             tick = now
+    return rates
+
+
+def bare_epochs(model_type, options, data, train_cfg, epochs, window) -> dict:
+    """Whole epochs of the bare loop, with the validation pass the engine also makes."""
+    model = fresh_model(model_type, options, data, train_cfg.seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=train_cfg.lr)
+    images_u8, batch_size = data.train.images, train_cfg.batch_size
+    rates, start = [], time.perf_counter()
+    for epoch in range(epochs):
+        order = epoch_permutation(len(images_u8), train_cfg.seed, epoch)
+        steps = len(images_u8) // batch_size
+        rates += bare_steps(model, optimizer, images_u8, order, steps, batch_size, window)[1:]
+        with torch.no_grad():
+            model.eval()
+            evaluate_losses(model, data.val, 500, DistContext())
+            model.train()
+    wall = time.perf_counter() - start
+    test = evaluate_losses(model, data.test, 500, DistContext())
+    return {"images_per_s": rates, "seconds_per_epoch": wall / epochs, "test": test}
+
+
+def engine_block(model_type, options, data, train_cfg, steps: int) -> list[float]:
+    """Images/s of the engine's windows in a run of ``steps`` steps, the first window left out."""
+    model = fresh_model(model_type, options, data, train_cfg.seed)
+    with tempfile.TemporaryDirectory() as run_dir:
+        cfg = train_cfg.replace(epochs=1, max_steps=steps)
+        Trainer(model, data, cfg, run_dir, DistContext()).fit()
+        records = read_metrics(run_dir)
+    rates = [r["images_per_s"] for r in records if "images_per_s" in r]
     return rates[1:]
+
+
+def bare_block(model_type, options, data, train_cfg, steps: int, window: int) -> list[float]:
+    """The bare loop's images/s over windows of ``window`` steps, the first left out."""
+    model = fresh_model(model_type, options, data, train_cfg.seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=train_cfg.lr)
+    images_u8 = data.train.images
+    order = epoch_permutation(len(images_u8), train_cfg.seed, 0)
+    return bare_steps(model, optimizer, images_u8, order, steps, train_cfg.batch_size, window)[1:]
 
 
 def interleaved(model_type, options, data, cfg, args) -> dict:
