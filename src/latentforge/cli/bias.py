@@ -8,11 +8,9 @@ from pathlib import Path
 
 from latentforge.apps.bias import analyse_bias
 from latentforge.apps.bias_report import write_bias_report
-from latentforge.cli.run_data import run_data_config, run_seed
-from latentforge.errors import ShapeError
+from latentforge.cli.run_data import add_data_arguments, load_bundle_split
 from latentforge.training.checkpoint import load_model
 from latentforge.training.distributed import resolve_device
-from latentforge.training.run import DataConfig
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -29,14 +27,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
         description="Write the bias report (PNG grids and plots, summary.json, report.html).",
     )
     report.add_argument("run", type=Path, help="run directory or saved model folder")
-    report.add_argument("--data", default=None, help="dataset (default: the run's own data)")
-    report.add_argument("--data-dir", default=None, help="where full datasets live")
-    report.add_argument(
-        "--split",
-        default="train",
-        choices=("train", "val", "test"),
-        help="which split (default: train, the data the DB-VAE resamples)",
-    )
+    add_data_arguments(report, "train", "dataset (default: the run's own data)")
     report.add_argument(
         "-o", "--output", type=Path, default=None, help="output folder (default: RUN/bias)"
     )
@@ -54,18 +45,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 def run_report(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     model = load_model(args.run, device)
-    saved = run_data_config(args.run)
-    data = DataConfig(
-        spec=args.data or saved.spec,
-        data_dir=args.data_dir or saved.data_dir,
-        image_size=tuple(model.config.image_size),
-        channels=model.config.in_channels,
-        val_fraction=saved.val_fraction,
-    ).load(seed=run_seed(args.run))
-    images = data.split(args.split)
-    expected = (model.config.in_channels, *model.config.image_size)
-    if images.shape != expected:
-        raise ShapeError(f"data images are {images.shape}, the model expects {expected}")
+    data, images = load_bundle_split(args, model)  # train: the data the DB-VAE resamples
     analysis = analyse_bias(
         model,
         images,

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from latentforge.cli.options import _int_tuple
-from latentforge.data.base import ImageSet
+from latentforge.data.base import DataBundle, ImageSet
 from latentforge.errors import ShapeError
 from latentforge.models.base import GenerativeModel
 from latentforge.training.run import RUN_CONFIG, DataConfig, RunConfig
@@ -55,7 +55,14 @@ def add_data_arguments(parser: argparse.ArgumentParser, split: str, data_help: s
 def load_split(
     args: argparse.Namespace, model: GenerativeModel, inherit_classes: bool = False
 ) -> ImageSet:
-    """The images ``args`` name, resized and converted to the model's image shape.
+    """The images ``args`` name, resized and converted to the model's image shape."""
+    return load_bundle_split(args, model, inherit_classes)[1]
+
+
+def load_bundle_split(
+    args: argparse.Namespace, model: GenerativeModel, inherit_classes: bool = False
+) -> tuple[DataBundle, ImageSet]:
+    """The dataset ``args`` name and its split ``args.split``, at the model's image shape.
 
     Without ``--data`` the run's own dataset is used (with ``inherit_classes`` also its
     ``--classes``). The validation hold-out is the run's, drawn with the run's seed, so
@@ -75,8 +82,9 @@ def load_split(
         download=saved.download,
         classes=classes,
     )
-    images = config.load(seed=run_seed(args.run)).split(args.split)
+    bundle = config.load(seed=run_seed(args.run))
+    images = bundle.split(args.split)
     expected = (model.config.in_channels, *model.config.image_size)
     if images.shape != expected:
         raise ShapeError(f"data images are {images.shape}, the model expects {expected}")
-    return images
+    return bundle, images
