@@ -91,26 +91,34 @@ def _require_latent_prior(model: nn.Module, score: str) -> None:
         )
 
 
+def _mahalanobis(model: nn.Module, codes: Tensor) -> Tensor:
+    """(z - m)^T (L L^T)^{-1} (z - m) per code for the model's ``latent_prior() = (m, L)``."""
+    mean, scale_tril = model.latent_prior()
+    whitened = torch.linalg.solve_triangular(scale_tril, (codes - mean).T, upper=False)
+    return whitened.pow(2).sum(0)
+
+
 @SCORES.register("latent")
 def latent_mahalanobis(
     model: nn.Module, images: Tensor, samples: int = 1, generator: torch.Generator | None = None
 ) -> Tensor:
-    """(z - m)^T (L L^T)^{-1} (z - m) per image for the code z = encode(x) and the model's
-    ``latent_prior() = (m, L)``: ``(N, C, H, W) -> (N,)``."""
+    """The squared Mahalanobis distance of the code z = encode(x) under the model's
+    ``latent_prior``, per image: ``(N, C, H, W) -> (N,)``."""
     _require_latent_prior(model, "latent")
-    codes = model.encode(images)
-    mean, scale_tril = model.latent_prior()
-    whitened = torch.linalg.solve_triangular(scale_tril, (codes - mean).T, upper=False)
-    return whitened.pow(2).sum(0)
+    return _mahalanobis(model, model.encode(images))
 
 
 @SCORES.register("recon-latent")
 def reconstruction_and_latent(
     model: nn.Module, images: Tensor, samples: int = 1, generator: torch.Generator | None = None
 ) -> Tensor:
-    """log recon(x) + log latent(x) per image (both floored at 1e-12 before the log)."""
-    recon = reconstruction_error(model, images, samples, generator)
-    latent = latent_mahalanobis(model, images, samples, generator)
+    """log recon(x) + log latent(x) per image (both floored at 1e-12 before the log); the
+    image is encoded once, its code both decoded (reconstruct = decode(encode(x))) and scored."""
+    require_reconstruct(model, "score")
+    _require_latent_prior(model, "recon-latent")
+    codes = model.encode(images)
+    recon = per_image_mse(model.decode(codes), images)
+    latent = _mahalanobis(model, codes)
     return recon.clamp_min(1e-12).log() + latent.clamp_min(1e-12).log()
 
 

@@ -103,6 +103,7 @@ class EvaluationMetric:
     """A named measurement: ``compute(inputs) -> {name: number}``.
 
     ``uses_samples``: it compares generated samples with real ones in feature space.
+    ``uses_pairs``: it compares a conditional model's outputs with their targets.
     ``unavailable(model, extractor)``: why it does not apply, or None when it does.
     ``outputs``: the names of the numbers it returns; ``primary``: the one ``--keep-best NAME``
     means for this metric.
@@ -114,6 +115,7 @@ class EvaluationMetric:
     primary: str
     uses_samples: bool = False
     unavailable: Requirement = lambda model, extractor: None
+    uses_pairs: bool = False
 
 
 EVALUATION_METRICS: Registry[EvaluationMetric] = Registry("evaluation metric")
@@ -299,6 +301,7 @@ for _metric in (
         ("paired_l1", "paired_psnr", "paired_ssim"),
         "paired_l1",
         unavailable=_needs_paired_targets,
+        uses_pairs=True,
     ),
 ):
     _register(_metric)

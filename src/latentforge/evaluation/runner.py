@@ -209,7 +209,8 @@ class Evaluator:
             progress=self.progress,
         )
         uses_samples = any(metric.uses_samples for metric in chosen)
-        if is_conditional(model) and (uses_samples or "paired" in [m.name for m in chosen]):
+        uses_pairs = any(metric.uses_pairs for metric in chosen)
+        if is_conditional(model) and (uses_samples or uses_pairs):
             start = time.perf_counter()
             inputs.pairs = self.paired_outputs(model)
             result.seconds["outputs"] = time.perf_counter() - start
