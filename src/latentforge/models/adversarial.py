@@ -30,6 +30,7 @@ from latentforge.models.adversarial_game import (
 )
 from latentforge.models.adversarial_logs import score_logs
 from latentforge.models.base import GenerativeModel
+from latentforge.models.capabilities import Decodes
 from latentforge.nn.conv_nets import expect_output_shape
 from latentforge.training.health import GANHealthMonitor, HealthThresholds
 from latentforge.training.hooks import Monitor
@@ -61,7 +62,7 @@ class AdversarialConfig(AdversarialGameConfig):
         require(self.z_dim >= 1, f"--z-dim must be >= 1, got {self.z_dim}")
 
 
-class AdversarialModel(GenerativeModel):
+class AdversarialModel(GenerativeModel, Decodes):
     """A generator G: noise -> image and a discriminator D: image -> score, trained in turns.
 
     Subclasses build the two networks (``build_generator``, ``build_discriminator``); any

@@ -11,6 +11,7 @@ from torch import Tensor, nn
 from latentforge.config import require
 from latentforge.losses.reconstruction import RECONSTRUCTION_LOSSES
 from latentforge.models.base import GenerativeModel, ModelConfig
+from latentforge.models.capabilities import Encodes
 from latentforge.nn.conv_nets import ConvDecoder, ConvEncoder, expect_output_shape
 from latentforge.nn.layers import ACTIVATIONS, NORMS
 from latentforge.nn.upsample import UPSAMPLE_MODES
@@ -53,7 +54,7 @@ class EncoderDecoderConfig(ModelConfig):
         )
 
 
-class EncoderDecoderModel(GenerativeModel):
+class EncoderDecoderModel(GenerativeModel, Encodes):
     """An encoder to ``encoder_outputs`` features and a decoder from ``latent_dim`` back.
 
     Any ``nn.Module`` may stand in for either network; its shapes are checked here.
@@ -90,6 +91,10 @@ class EncoderDecoderModel(GenerativeModel):
         expect_output_shape(self.encoder, "encoder", image_shape, (self.encoder_outputs,))
         expect_output_shape(self.decoder, "decoder", (c.latent_dim,), image_shape)
         self.reconstruction_loss = RECONSTRUCTION_LOSSES.get(c.reconstruction)
+
+    @property
+    def latent_dim(self) -> int:
+        return self.config.latent_dim
 
     @property
     def encoder_outputs(self) -> int:

@@ -36,6 +36,7 @@ from latentforge.data.masks import MASKS, make_masks
 from latentforge.errors import ShapeError
 from latentforge.metrics.hole_quality import per_image_hole_psnr
 from latentforge.models.base import MODELS
+from latentforge.models.capabilities import Inpaints
 from latentforge.models.restoration import Degraded, RestorationConfig, RestorationGAN
 from latentforge.nn.inpainting_nets import GlobalLocalDiscriminator, InpaintingNet
 from latentforge.nn.layers import NORMS
@@ -104,7 +105,7 @@ class InpaintingConfig(RestorationConfig):
 
 
 @MODELS.register("inpainting")
-class Inpainting(RestorationGAN):
+class Inpainting(RestorationGAN, Inpaints):
     """Image inpainting GAN (Pathak et al. 2016; Iizuka et al. 2017): masked image + mask in."""
 
     model_type = "inpainting"

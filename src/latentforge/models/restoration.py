@@ -38,6 +38,7 @@ from latentforge.metrics.image_quality import per_image_mse, per_image_psnr, per
 from latentforge.models.adversarial import DISCRIMINATOR, GENERATOR
 from latentforge.models.adversarial_logs import score_logs
 from latentforge.models.base import GenerativeModel
+from latentforge.models.capabilities import PairedOutputs, Reconstructs
 from latentforge.models.restoration_config import RestorationConfig
 from latentforge.training.health import GANHealthMonitor
 from latentforge.training.hooks import Monitor
@@ -69,7 +70,7 @@ def cpu_generator(generator: torch.Generator | None) -> torch.Generator | None:
     return torch.Generator().manual_seed(generator.initial_seed())
 
 
-class RestorationGAN(GenerativeModel):
+class RestorationGAN(GenerativeModel, Reconstructs, PairedOutputs):
     """Base of ``srgan`` and ``inpainting``. Subclasses build the two networks and say how an
     image is degraded, restored, compared (content loss) and scored by the discriminator."""
 
@@ -130,6 +131,11 @@ class RestorationGAN(GenerativeModel):
         return self._to_unit(self.restore(self.degrade(images, cpu_generator(generator))))
 
     has_paired_targets = True  # the true image is known for every restored one
+
+    @property
+    def data_shape(self) -> tuple[int, int, int]:
+        """One data image is one whole image, ``(C, H, W)``."""
+        return (self.config.in_channels, *self.config.image_size)
 
     @torch.no_grad()
     def paired_outputs(

@@ -42,6 +42,7 @@ from latentforge.losses.perceptual import (
     layer_outputs,
 )
 from latentforge.models.base import MODELS
+from latentforge.models.capabilities import Upscales
 from latentforge.models.restoration import Degraded, RestorationConfig, RestorationGAN
 from latentforge.nn.gan_nets import DCGANDiscriminator
 from latentforge.nn.layers import NORMS
@@ -143,7 +144,7 @@ class SRGANConfig(RestorationConfig):
 
 
 @MODELS.register("srgan")
-class SRGAN(RestorationGAN):
+class SRGAN(RestorationGAN, Upscales):
     """Super-resolution GAN (Ledig et al. 2017): SRResNet generator, sub-pixel upsampling."""
 
     model_type = "srgan"
@@ -174,6 +175,11 @@ class SRGAN(RestorationGAN):
 
     def restore(self, degraded: Degraded) -> Tensor:
         return self.generator(degraded["low_res"])
+
+    @property
+    def scale(self) -> int:
+        """How many times larger each side of an upscaled image is (``--factor``)."""
+        return self.config.factor
 
     @torch.no_grad()
     def upscale(self, low_res: Tensor) -> Tensor:

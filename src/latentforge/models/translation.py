@@ -31,6 +31,7 @@ from latentforge.models.adversarial_game import (
     AdversarialGameConfig,
 )
 from latentforge.models.base import GenerativeModel
+from latentforge.models.capabilities import PairedOutputs, Translates
 from latentforge.models.image_pool import ImagePool
 from latentforge.training.health import GANHealthMonitor, HealthThresholds
 from latentforge.training.hooks import Monitor
@@ -115,7 +116,7 @@ def mean_logs(*logs: dict[str, Tensor]) -> dict[str, Tensor]:
     return {key: torch.stack([log[key] for log in logs]).mean() for key in logs[0]}
 
 
-class TranslationModel(GenerativeModel):
+class TranslationModel(GenerativeModel, Translates, PairedOutputs):
     """Base of pix2pix and CycleGAN: a generator per direction (``generator_for``)."""
 
     directions: ClassVar[tuple[str, ...]] = ("a2b",)

@@ -21,6 +21,7 @@ from latentforge.config import require
 from latentforge.losses.divergence import kl_standard_normal
 from latentforge.losses.reconstruction import DECODER_NLL
 from latentforge.models.base import MODELS
+from latentforge.models.capabilities import GivesLikelihood
 from latentforge.models.encoder_decoder import EncoderDecoderConfig, EncoderDecoderModel
 from latentforge.nn.gaussian import reparameterize, split_mean_logvar
 from latentforge.training.phases import LossOutput
@@ -37,7 +38,7 @@ class VAEConfig(EncoderDecoderConfig):
 
 
 @MODELS.register("vae")
-class VAE(EncoderDecoderModel):
+class VAE(EncoderDecoderModel, GivesLikelihood):
     """Variational autoencoder (Kingma & Welling 2014); beta-VAE with --beta (Higgins et al. 2017).
 
     https://arxiv.org/abs/1312.6114. The encoder gives q(z|x) = N(mu, diag sigma^2) and
