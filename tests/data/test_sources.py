@@ -31,3 +31,17 @@ def test_named_datasets_are_registered():
         "sample",
         "sneaker2boot",
     ]
+
+
+def test_checkout_data_dir_rule(tmp_path, monkeypatch):
+    from latentforge.data import sources
+
+    monkeypatch.setenv("LATENTFORGE_DATA", str(tmp_path / "env"))
+    assert sources.checkout_data_dir(tmp_path / "arg") == tmp_path / "arg"
+    assert sources.checkout_data_dir() == tmp_path / "env"
+    monkeypatch.delenv("LATENTFORGE_DATA")
+    repo = tmp_path / "checkout" / "main"
+    monkeypatch.setattr(sources, "REPOSITORY_ROOT", repo)
+    assert sources.checkout_data_dir() is None
+    (tmp_path / "checkout" / "shared" / "datasets").mkdir(parents=True)
+    assert sources.checkout_data_dir() == tmp_path / "checkout" / "shared" / "datasets"

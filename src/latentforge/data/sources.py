@@ -35,6 +35,26 @@ def resolve_data_dir(data_dir: str | Path | None) -> Path:
     return Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
 
 
+REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
+"""The source checkout this module lives in (``src/latentforge/data/`` -> the repository)."""
+
+
+def checkout_data_dir(data_dir: str | Path | None = None) -> Path | None:
+    """Where tests and benchmarks of a source checkout find the real datasets.
+
+    The rule, first that applies: ``data_dir`` (a benchmark's ``--data-dir``), else
+    ``$LATENTFORGE_DATA``, else ``../shared/datasets`` relative to the repository when that
+    folder exists; ``None`` when none does (tests that need real data then skip, and say so).
+    """
+    if data_dir is not None:
+        return Path(data_dir).expanduser()
+    chosen = os.environ.get(DATA_DIR_ENV)
+    if chosen:
+        return Path(chosen).expanduser()
+    beside = REPOSITORY_ROOT.parent / "shared" / "datasets"
+    return beside if beside.is_dir() else None
+
+
 @dataclass(frozen=True)
 class LoadRequest:
     """Everything a source needs to know besides its own name or path."""
