@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from latentforge.models.base import GenerativeModel
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.checkpoint import load_model
-from latentforge.training.config import TrainConfig
 from latentforge.training.run import DataConfig, RunConfig, train
 
 FASHION_MNIST = "/work/shared/datasets/fashion-mnist.npz"

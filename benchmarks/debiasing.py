@@ -46,10 +46,10 @@ from latentforge.data.batching import iterate_batches
 from latentforge.data.mnist_sets import FASHION_MNIST_CLASSES
 from latentforge.models import DBVAE
 from latentforge.models.dbvae import encode_batches
-from latentforge.training.config import TrainConfig
+from latentforge.steps.phases import LossOutput
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.distributed import DistContext
 from latentforge.training.engine import Trainer
-from latentforge.training.phases import LossOutput
 from latentforge.training.run import build_for_data
 from latentforge.utils.seeding import seed_everything
 

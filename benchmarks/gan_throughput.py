@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from latentforge.models import MODELS
-from latentforge.training.config import TrainConfig
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.logger import read_metrics, read_warnings
 from latentforge.training.run import DataConfig, RunConfig, build_for_data, train
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import torch
 
-from latentforge.apps.fills import harmonic_fill, mean_fill
+from latentforge.apps.classical_fills import harmonic_fill, mean_fill
 from latentforge.data import load_data
 from latentforge.data.masks import make_masks
 from latentforge.metrics.hole_quality import per_image_hole_psnr, per_image_hole_ssim

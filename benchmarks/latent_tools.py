@@ -33,8 +33,8 @@ from latentforge.apps.latent_codes import encode_images
 from latentforge.apps.sweep import run_sweep
 from latentforge.apps.traversal import prior_span, traversal
 from latentforge.data import load_data
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.checkpoint import load_model
-from latentforge.training.config import TrainConfig
 from latentforge.training.run import DataConfig, RunConfig, train
 from latentforge.utils.files import atomic_write_json
 from latentforge.viz.grid import save_grid

@@ -32,8 +32,8 @@ from frechet_features import features, train_feature_classifier
 from latentforge.data import load_data
 from latentforge.metrics import FeatureStats, frechet_distance
 from latentforge.models import MODELS, ProGANConfig
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.checkpoint import load_model
-from latentforge.training.config import TrainConfig
 from latentforge.training.logger import read_metrics, read_warnings
 from latentforge.training.run import DataConfig, RunConfig, train
 from latentforge.viz.grid import make_grid, save_image

@@ -31,7 +31,7 @@ from latentforge.evaluation import EvaluationConfig
 from latentforge.evaluation.run import evaluate_run
 from latentforge.metrics.features.classifier import read_card, shipped_paths
 from latentforge.models import MODELS
-from latentforge.training.config import TrainConfig
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.logger import read_metrics
 from latentforge.training.run import DataConfig, RunConfig, train
 from latentforge.utils.files import atomic_write_json, atomic_write_text

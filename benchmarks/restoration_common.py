@@ -20,7 +20,7 @@ from torch import nn
 
 from latentforge.metrics.frechet import frechet_distance_from_features
 from latentforge.metrics.image_quality import per_image_psnr, per_image_ssim
-from latentforge.training.config import TrainConfig
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.distributed import DistContext
 from latentforge.training.engine import Trainer
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from latentforge.training.config import TrainConfig
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.logger import read_metrics
 from latentforge.training.run import DataConfig, RunConfig, train
 

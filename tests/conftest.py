@@ -14,7 +14,7 @@ from torch import Tensor, nn
 from latentforge.data import load_data
 from latentforge.data.base import DataBundle
 from latentforge.metrics.features.base import FeatureExtractor
-from latentforge.training.config import TrainConfig
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.run import DataConfig, RunConfig, train
 
 # The test networks are tiny: one thread per process is several times faster than many

@@ -10,8 +10,8 @@ from latentforge.data.batching import iterate_batches
 from latentforge.data.corruption import GaussianNoise
 from latentforge.errors import ConfigError
 from latentforge.models.encoder_decoder import EncoderDecoderModel
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.checkpoint import latest_checkpoint, load_checkpoint_state
-from latentforge.training.config import TrainConfig
 from latentforge.training.run import DataConfig, RunConfig, train
 
 

@@ -12,7 +12,7 @@ from sklearn.decomposition import PCA
 from latentforge.apps.sample_features import PixelPCA, features_of, resolve_features
 from latentforge.apps.sweep import evaluate_point, parse_sweep_values, run_sweep
 from latentforge.errors import ConfigError
-from latentforge.training.config import TrainConfig
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.run import DataConfig, RunConfig
 
 SIZE = 12

@@ -10,7 +10,7 @@ import torch
 
 from latentforge.data.base import DataBundle, TensorImageSet
 from latentforge.models.adversarial import AdversarialModel
-from latentforge.training.config import TrainConfig
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.distributed import DistContext
 from latentforge.training.engine import Trainer
 

@@ -12,8 +12,8 @@ from latentforge.data.pairs import split_pair
 from latentforge.errors import ConfigError
 from latentforge.metrics import per_image_psnr
 from latentforge.models import CycleGAN, CycleGANConfig, GenerativeModel
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.checkpoint import latest_checkpoint, load_model
-from latentforge.training.config import TrainConfig
 from latentforge.training.distributed import DistContext
 from latentforge.training.engine import Trainer
 from latentforge.utils.seeding import seed_everything

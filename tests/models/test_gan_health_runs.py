@@ -7,7 +7,7 @@ import torch
 from torch import Tensor, nn
 
 from latentforge.models import GAN, GANConfig
-from latentforge.training.health import MODE_COLLAPSE, VANISHING, HealthThresholds
+from latentforge.steps.health import MODE_COLLAPSE, VANISHING, HealthThresholds
 from latentforge.training.logger import read_warnings
 
 from .gan_helpers import run_engine, tiny_bundle

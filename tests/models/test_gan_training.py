@@ -12,10 +12,10 @@ from latentforge.losses import gradient_penalty
 from latentforge.models import DCGAN, GAN, WGAN, WGANGP, DCGANConfig, GANConfig
 from latentforge.models.adversarial import DiscriminatorSchedule
 from latentforge.models.wgan import WGANConfig, WGANGPConfig
+from latentforge.steps.phases import build_optimizer
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.checkpoint import load_model
-from latentforge.training.config import TrainConfig
 from latentforge.training.logger import read_metrics
-from latentforge.training.phases import build_optimizer
 
 from .gan_helpers import run_engine, tiny_bundle
 

@@ -11,8 +11,8 @@ from latentforge.data.pairs import split_pair
 from latentforge.errors import ConfigError, ShapeError
 from latentforge.metrics import per_image_psnr, per_image_ssim
 from latentforge.models import GenerativeModel, Pix2Pix, Pix2PixConfig
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.checkpoint import load_model
-from latentforge.training.config import TrainConfig
 from latentforge.training.logger import read_metrics
 
 from .gan_helpers import run_engine, tiny_bundle

@@ -14,8 +14,8 @@ from latentforge.models import ProGAN, ProGANConfig
 from latentforge.models.base import GenerativeModel
 from latentforge.models.growth import GrowthSchedule
 from latentforge.nn.progan_nets import downscale, upscale
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.checkpoint import latest_checkpoint, load_model
-from latentforge.training.config import TrainConfig
 from latentforge.training.distributed import DistContext
 from latentforge.training.engine import Trainer
 from latentforge.training.logger import read_metrics

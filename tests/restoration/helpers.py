@@ -8,7 +8,7 @@ import torch
 
 from latentforge.data.base import DataBundle, TensorImageSet
 from latentforge.models import SRGAN, Inpainting, InpaintingConfig, SRGANConfig
-from latentforge.training.config import TrainConfig
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.distributed import DistContext
 from latentforge.training.engine import Trainer
 

@@ -14,7 +14,7 @@ from latentforge.errors import ConfigError, ShapeError
 from latentforge.losses import least_squares_generator_loss
 from latentforge.models import MODELS, GenerativeModel, Inpainting, InpaintingConfig
 from latentforge.models.inpainting import hole_loss
-from latentforge.training.config import TrainConfig
+from latentforge.steps.train_config import TrainConfig
 
 from .helpers import TINY_INPAINT, blob_bundle, run_engine, tiny_inpainting
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from latentforge.apps.fills import harmonic_fill, mean_fill
+from latentforge.apps.classical_fills import harmonic_fill, mean_fill
 from latentforge.errors import ShapeError
 from latentforge.metrics.hole_quality import (
     per_image_hole_mse,

@@ -8,10 +8,10 @@ from safetensors.torch import load_file
 
 from latentforge.errors import ConfigError, TrainingDiverged
 from latentforge.models.base import GenerativeModel, file_sha256
+from latentforge.steps.phases import LossOutput
 from latentforge.training.checkpoint import latest_checkpoint, load_model
 from latentforge.training.distributed import DistContext
 from latentforge.training.engine import Trainer
-from latentforge.training.phases import LossOutput
 from latentforge.training.run import build_for_data
 from latentforge.utils.seeding import seed_everything
 

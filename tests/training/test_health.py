@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from latentforge.training.health import (
+from latentforge.steps.health import (
     DIVERGENCE,
     MODE_COLLAPSE,
     NON_CONVERGENCE,

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from latentforge.errors import ConfigError
-from latentforge.training.config import TrainConfig
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.ema import EMA
 from latentforge.training.precision import autocast
 from latentforge.training.schedule import lr_factor

@@ -3,7 +3,7 @@ import json
 import torch
 from PIL import Image
 
-from latentforge.training.hooks import HealthWarning
+from latentforge.steps.hooks import HealthWarning
 from latentforge.training.logger import RunLogger
 from latentforge.viz.grid import interleave_rows, make_grid, save_grid
 from latentforge.viz.report import write_report

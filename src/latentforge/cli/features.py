@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from latentforge.metrics.features.fitted import KINDS, FitOptions, fit_extractor, fitted_root
+from latentforge.evaluation.fitted_features import KINDS, FitOptions, fit_extractor, fitted_root
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -78,8 +78,8 @@ def run_fit(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from latentforge.metrics.features.fitted import fitted_names, read_manifest
-    from latentforge.metrics.features.registry import FEATURE_EXTRACTORS
+    from latentforge.evaluation.feature_extractors import FEATURE_EXTRACTORS
+    from latentforge.evaluation.fitted_features import fitted_names, read_manifest
 
     for name in FEATURE_EXTRACTORS.names():
         print(f"{name}: built in")

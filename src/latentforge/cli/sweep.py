@@ -22,7 +22,7 @@ from latentforge.cli.options import add_config_options, collect
 from latentforge.cli.train import DATA_DERIVED, DATA_FLAGS, DATA_HELP, TRAIN_HELP
 from latentforge.errors import ConfigError
 from latentforge.models import MODELS
-from latentforge.training.config import TrainConfig
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.distributed import resolve_device
 from latentforge.training.run import DataConfig, RunConfig
 

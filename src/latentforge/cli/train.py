@@ -9,7 +9,7 @@ from pathlib import Path
 from latentforge.cli.options import add_config_options, collect
 from latentforge.evaluation.config import TrainingEvalConfig
 from latentforge.models import MODELS
-from latentforge.training.config import TrainConfig
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.run import DataConfig, RunConfig
 from latentforge.training.run import train as run_training
 

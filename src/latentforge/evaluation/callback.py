@@ -1,4 +1,4 @@
-"""Evaluation during training, as engine callbacks (``training/hooks.py``):
+"""Evaluation during training, as engine callbacks (``steps/hooks.py``):
 
 - :class:`PeriodicEvaluation` scores the model every N epochs and after the last one (on the
   main process, with the EMA weights when the run keeps an EMA, i.e. the weights a checkpoint

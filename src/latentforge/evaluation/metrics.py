@@ -36,12 +36,12 @@ from torch import Tensor
 from tqdm import tqdm
 
 from latentforge.evaluation.config import EvaluationConfig
+from latentforge.metrics.feature_metrics import METRICS
 from latentforge.metrics.features.base import FeatureExtractor, FeatureSet
 from latentforge.metrics.features.cache import RealFeatures
 from latentforge.metrics.frechet import FeatureStats, frechet_distance
 from latentforge.metrics.image_quality import per_image_mse, per_image_psnr, per_image_ssim
 from latentforge.metrics.likelihood import bits_per_dim, importance_weighted_nll, negative_elbo
-from latentforge.metrics.registry import METRICS
 from latentforge.models.base import GenerativeModel
 from latentforge.registry import Registry
 

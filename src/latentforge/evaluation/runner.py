@@ -19,6 +19,7 @@ from torch import Tensor
 from latentforge.data.base import ImageSet
 from latentforge.errors import DataError, ShapeError
 from latentforge.evaluation.config import EvaluationConfig
+from latentforge.evaluation.feature_extractors import load_feature_extractor
 from latentforge.evaluation.metrics import (
     EVALUATION_METRICS,
     EvaluationInputs,
@@ -28,7 +29,6 @@ from latentforge.evaluation.metrics import (
 from latentforge.evaluation.results import EvaluationResult
 from latentforge.metrics.features.base import FeatureExtractor, FeatureSet
 from latentforge.metrics.features.cache import RealFeatureCache, RealFeatures, image_batches
-from latentforge.metrics.features.registry import load_feature_extractor
 from latentforge.metrics.frechet import FeatureStats
 from latentforge.models.base import GenerativeModel
 

@@ -10,6 +10,7 @@ hole: :func:`per_image_hole_psnr`, :func:`per_image_hole_ssim`.
 The formulas, papers and how each estimate behaves with sample size: ``docs/concepts/metrics.md``.
 """
 
+from latentforge.metrics.feature_metrics import METRICS, FeatureMetric, compute_feature_metrics
 from latentforge.metrics.frechet import (
     FeatureStats,
     FeatureStatsAccumulator,
@@ -44,7 +45,6 @@ from latentforge.metrics.prdc import (
     knn_radii,
     precision_recall_density_coverage,
 )
-from latentforge.metrics.registry import METRICS, FeatureMetric, compute_feature_metrics
 
 __all__ = [
     "METRICS",

@@ -32,9 +32,9 @@ from latentforge.models.adversarial_logs import score_logs
 from latentforge.models.base import GenerativeModel
 from latentforge.models.capabilities import Decodes
 from latentforge.nn.conv_nets import expect_output_shape
-from latentforge.training.health import GANHealthMonitor, HealthThresholds
-from latentforge.training.hooks import Monitor
-from latentforge.training.phases import Batch, LossOutput, Phase
+from latentforge.steps.health import GANHealthMonitor, HealthThresholds
+from latentforge.steps.hooks import Monitor
+from latentforge.steps.phases import Batch, LossOutput, Phase
 from latentforge.utils.seeding import randn
 
 __all__ = [

@@ -25,7 +25,7 @@ from torch import nn
 from latentforge.config import require
 from latentforge.losses import ADVERSARIAL_LOSSES
 from latentforge.models.base import ModelConfig
-from latentforge.training.phases import OPTIMIZERS, Batch, LossOutput, OptimizerSpec, Phase
+from latentforge.steps.phases import OPTIMIZERS, Batch, LossOutput, OptimizerSpec, Phase
 
 DISCRIMINATOR = "discriminator"
 GENERATOR = "generator"

@@ -15,7 +15,7 @@ from torch import Tensor
 
 from latentforge.models.base import MODELS
 from latentforge.models.encoder_decoder import EncoderDecoderConfig, EncoderDecoderModel
-from latentforge.training.phases import Batch, LossOutput
+from latentforge.steps.phases import Batch, LossOutput
 
 LATENT_FIT_IMAGES = 10_000
 

@@ -25,9 +25,9 @@ from latentforge.registry import Registry
 from latentforge.utils.files import atomic_write, atomic_write_json
 
 if TYPE_CHECKING:
-    from latentforge.training.config import TrainConfig
-    from latentforge.training.hooks import Callback, Monitor
-    from latentforge.training.phases import Batch, Phase
+    from latentforge.steps.hooks import Callback, Monitor
+    from latentforge.steps.phases import Batch, Phase
+    from latentforge.steps.train_config import TrainConfig
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"

@@ -58,13 +58,13 @@ from latentforge.models.translation import (
 )
 from latentforge.nn.conv_nets import expect_output_shape
 from latentforge.nn.gan_nets import dcgan_init_
-from latentforge.nn.layers import NORMS
+from latentforge.nn.norms_activations import NORMS
 from latentforge.nn.patchgan import PatchGAN
 from latentforge.nn.resnet_generator import ResnetGenerator
 from latentforge.nn.unet import UNet
 from latentforge.nn.upsample import UPSAMPLE_MODES
 from latentforge.registry import Registry
-from latentforge.training.phases import Batch, LossOutput, Phase
+from latentforge.steps.phases import Batch, LossOutput, Phase
 
 A2B, B2A = "a2b", "b2a"
 DOMAINS = ("a", "b")

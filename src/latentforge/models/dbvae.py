@@ -43,7 +43,7 @@ from latentforge.models.latent_histogram import (
 )
 from latentforge.models.vae import VAE, VAEConfig
 from latentforge.nn.gaussian import reparameterize, split_mean_logvar
-from latentforge.training.phases import Batch, LossOutput
+from latentforge.steps.phases import Batch, LossOutput
 
 
 @dataclasses.dataclass

@@ -19,7 +19,7 @@ from latentforge.config import require
 from latentforge.models.adversarial import AdversarialConfig, AdversarialModel
 from latentforge.models.base import MODELS
 from latentforge.nn.gan_nets import DCGANDiscriminator, DCGANGenerator, dcgan_init_
-from latentforge.nn.layers import NORMS
+from latentforge.nn.norms_activations import NORMS
 from latentforge.nn.upsample import UPSAMPLE_MODES
 
 

@@ -13,9 +13,9 @@ from latentforge.losses.reconstruction import RECONSTRUCTION_LOSSES
 from latentforge.models.base import GenerativeModel, ModelConfig
 from latentforge.models.capabilities import Encodes
 from latentforge.nn.conv_nets import ConvDecoder, ConvEncoder, expect_output_shape
-from latentforge.nn.layers import ACTIVATIONS, NORMS
+from latentforge.nn.norms_activations import ACTIVATIONS, NORMS
 from latentforge.nn.upsample import UPSAMPLE_MODES
-from latentforge.training.phases import Batch, LossOutput, OptimizerSpec, Phase
+from latentforge.steps.phases import Batch, LossOutput, OptimizerSpec, Phase
 from latentforge.utils.seeding import randn
 from latentforge.viz.grid import interleave_rows
 

@@ -39,7 +39,7 @@ from latentforge.models.base import MODELS
 from latentforge.models.capabilities import Inpaints
 from latentforge.models.restoration import Degraded, RestorationConfig, RestorationGAN
 from latentforge.nn.inpainting_nets import GlobalLocalDiscriminator, InpaintingNet
-from latentforge.nn.layers import NORMS
+from latentforge.nn.norms_activations import NORMS
 
 RECON_LOSSES = {"mse": lambda d: d.pow(2), "l1": lambda d: d.abs()}
 

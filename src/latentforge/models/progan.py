@@ -38,12 +38,12 @@ from latentforge.nn.progan_nets import (
     stage_sizes,
     upscale,
 )
-from latentforge.training.phases import Batch, LossOutput, Phase
+from latentforge.steps.phases import Batch, LossOutput, Phase
 
 if TYPE_CHECKING:
-    from latentforge.training.config import TrainConfig
+    from latentforge.steps.hooks import Callback
+    from latentforge.steps.train_config import TrainConfig
     from latentforge.training.engine import Trainer
-    from latentforge.training.hooks import Callback
 
 
 @dataclasses.dataclass

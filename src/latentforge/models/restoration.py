@@ -40,9 +40,9 @@ from latentforge.models.adversarial_logs import score_logs
 from latentforge.models.base import GenerativeModel
 from latentforge.models.capabilities import PairedOutputs, Reconstructs
 from latentforge.models.restoration_config import RestorationConfig
-from latentforge.training.health import GANHealthMonitor
-from latentforge.training.hooks import Monitor
-from latentforge.training.phases import Batch, LossOutput, OptimizerSpec, Phase
+from latentforge.steps.health import GANHealthMonitor
+from latentforge.steps.hooks import Monitor
+from latentforge.steps.phases import Batch, LossOutput, OptimizerSpec, Phase
 from latentforge.viz.grid import interleave_rows
 
 PRETRAIN = "pretrain"

@@ -9,7 +9,7 @@ from typing import ClassVar
 from latentforge.config import require
 from latentforge.models.adversarial_game import check_game_options
 from latentforge.models.base import ModelConfig
-from latentforge.nn.layers import NORMS
+from latentforge.nn.norms_activations import NORMS
 
 
 @dataclasses.dataclass

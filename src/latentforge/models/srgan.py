@@ -45,7 +45,7 @@ from latentforge.models.base import MODELS
 from latentforge.models.capabilities import Upscales
 from latentforge.models.restoration import Degraded, RestorationConfig, RestorationGAN
 from latentforge.nn.gan_nets import DCGANDiscriminator
-from latentforge.nn.layers import NORMS
+from latentforge.nn.norms_activations import NORMS
 from latentforge.nn.sr_nets import DOWNSCALE_MODES, SR_FACTORS, SRResNet, downscale
 from latentforge.registry import Registry
 

@@ -33,8 +33,8 @@ from latentforge.models.adversarial_game import (
 from latentforge.models.base import GenerativeModel
 from latentforge.models.capabilities import PairedOutputs, Translates
 from latentforge.models.image_pool import ImagePool
-from latentforge.training.health import GANHealthMonitor, HealthThresholds
-from latentforge.training.hooks import Monitor
+from latentforge.steps.health import GANHealthMonitor, HealthThresholds
+from latentforge.steps.hooks import Monitor
 from latentforge.viz.grid import interleave_groups
 
 SSIM_WINDOW = 11

@@ -24,7 +24,7 @@ from latentforge.models.base import MODELS
 from latentforge.models.capabilities import GivesLikelihood
 from latentforge.models.encoder_decoder import EncoderDecoderConfig, EncoderDecoderModel
 from latentforge.nn.gaussian import reparameterize, split_mean_logvar
-from latentforge.training.phases import LossOutput
+from latentforge.steps.phases import LossOutput
 
 
 @dataclasses.dataclass

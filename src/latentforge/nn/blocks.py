@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from latentforge.errors import ShapeError
-from latentforge.nn.layers import activation_layer, norm_layer
+from latentforge.nn.norms_activations import activation_layer, norm_layer
 
 
 class ConvBlock(nn.Sequential):

@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from latentforge.errors import ShapeError
 from latentforge.nn.blocks import ConvBlock, downsampled_sizes
-from latentforge.nn.layers import activation_layer
+from latentforge.nn.norms_activations import activation_layer
 from latentforge.nn.upsample import UpBlock
 
 

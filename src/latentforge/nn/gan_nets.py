@@ -26,7 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from latentforge.nn.blocks import ConvBlock, downsampled_sizes, halving_padding
-from latentforge.nn.layers import activation_layer, norm_layer
+from latentforge.nn.norms_activations import activation_layer, norm_layer
 from latentforge.nn.upsample import UpBlock
 
 DCGAN_INIT_STD = 0.02

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
-from latentforge.nn.layers import activation_layer, norm_layer
+from latentforge.nn.norms_activations import activation_layer, norm_layer
 
 
 def _conv(channels: int, dilation: int, norm: str, padding_mode: str) -> nn.Conv2d:

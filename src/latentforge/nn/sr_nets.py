@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from latentforge.errors import ConfigError
-from latentforge.nn.layers import activation_layer
+from latentforge.nn.norms_activations import activation_layer
 from latentforge.nn.residual import ResidualStack
 from latentforge.nn.subpixel import SubPixelUpsample
 

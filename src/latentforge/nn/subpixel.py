@@ -20,7 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from latentforge.errors import ShapeError
-from latentforge.nn.layers import activation_layer
+from latentforge.nn.norms_activations import activation_layer
 
 
 def pixel_shuffle_reference(x: Tensor, factor: int) -> Tensor:

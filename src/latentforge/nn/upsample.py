@@ -13,7 +13,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from latentforge.errors import ConfigError
-from latentforge.nn.layers import activation_layer, norm_layer
+from latentforge.nn.norms_activations import activation_layer, norm_layer
 from latentforge.nn.transposed_conv import transposed_padding_for
 
 UPSAMPLE_MODES = ("transposed", "nearest", "bilinear")

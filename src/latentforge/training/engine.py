@@ -24,9 +24,11 @@ from latentforge.data.batching import (
 )
 from latentforge.errors import ConfigError
 from latentforge.models.base import GenerativeModel
+from latentforge.steps.hooks import BatchTransform, Callback
+from latentforge.steps.phases import build_optimizer
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training import rng
 from latentforge.training.checkpoint import load_checkpoint_state, save_checkpoint
-from latentforge.training.config import TrainConfig
 from latentforge.training.distributed import (
     DistContext,
     barrier,
@@ -34,13 +36,11 @@ from latentforge.training.distributed import (
     broadcast_module,
 )
 from latentforge.training.ema import EMA
-from latentforge.training.evaluation import evaluate_losses
-from latentforge.training.hooks import BatchTransform, Callback
 from latentforge.training.logger import RunLogger
 from latentforge.training.phase_runner import PhaseRunner, freeze_all_but
-from latentforge.training.phases import build_optimizer
 from latentforge.training.precision import autocast, grad_scaler
 from latentforge.training.schedule import lr_factor
+from latentforge.training.validation import evaluate_losses
 from latentforge.viz.grid import make_grid, save_image
 
 GRID_SEED = 1234

@@ -7,8 +7,8 @@ import torch
 from torch import Tensor, nn
 
 from latentforge.errors import TrainingDiverged
+from latentforge.steps.phases import Batch, LossOutput, Phase
 from latentforge.training.distributed import average_gradients
-from latentforge.training.phases import Batch, LossOutput, Phase
 from latentforge.training.precision import autocast
 
 

@@ -18,14 +18,14 @@ from typing import Any
 from latentforge import __version__
 from latentforge.config import Config, require
 from latentforge.data import load_data
+from latentforge.data.class_filter import check_classes, keep_classes
 from latentforge.data.corruption import CorruptInputs, corruption_transform
-from latentforge.data.select import check_classes, keep_classes
 from latentforge.errors import CheckpointError, ConfigError
 from latentforge.evaluation.callback import training_callbacks
 from latentforge.evaluation.config import TrainingEvalConfig
 from latentforge.models.base import MODELS, GenerativeModel, read_json
+from latentforge.steps.train_config import TrainConfig
 from latentforge.training.checkpoint import CHECKPOINTS, latest_checkpoint
-from latentforge.training.config import TrainConfig
 from latentforge.training.distributed import DistContext, setup, teardown
 from latentforge.training.engine import Trainer
 from latentforge.utils.files import atomic_write_json

@@ -6,14 +6,14 @@ offline), ``inception`` (weights on disk), and extractors fitted with ``latentfo
 fit``. Real-data features are cached per dataset, split and extractor by :mod:`.cache`.
 """
 
-from latentforge.metrics.features.base import FeatureExtractor, FeatureSet
-from latentforge.metrics.features.cache import RealFeatureCache, RealFeatures
-from latentforge.metrics.features.fitted import FitOptions, fit_extractor, load_fitted
-from latentforge.metrics.features.registry import (
+from latentforge.evaluation.feature_extractors import (
     FEATURE_EXTRACTORS,
     available_extractors,
     load_feature_extractor,
 )
+from latentforge.evaluation.fitted_features import FitOptions, fit_extractor, load_fitted
+from latentforge.metrics.features.base import FeatureExtractor, FeatureSet
+from latentforge.metrics.features.cache import RealFeatureCache, RealFeatures
 
 __all__ = [
     "FEATURE_EXTRACTORS",

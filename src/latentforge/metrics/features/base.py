@@ -3,7 +3,7 @@ logits when the extractor is a classifier).
 
 Any network with ``features_and_logits(images) -> (features (N, D), logits (N, K) or None)``
 becomes an extractor by wrapping it in :class:`FeatureExtractor`; the registry in
-:mod:`latentforge.metrics.features.registry` finds extractors by name.
+:mod:`latentforge.evaluation.feature_extractors` finds extractors by name.
 """
 
 from __future__ import annotations

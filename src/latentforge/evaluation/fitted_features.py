@@ -150,8 +150,8 @@ def _fit_classifier(data, options: FitOptions, folder: Path) -> dict[str, Any]:
 
 def _fit_autoencoder(data_config, options: FitOptions, folder: Path) -> dict[str, Any]:
     # Imported here: the training package imports models, which must not import it back.
+    from latentforge.steps.train_config import TrainConfig
     from latentforge.training.checkpoint import load_model
-    from latentforge.training.config import TrainConfig
     from latentforge.training.logger import read_metrics
     from latentforge.training.run import RunConfig, train
 

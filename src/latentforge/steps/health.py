@@ -39,7 +39,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from latentforge.training.hooks import HealthWarning
+from latentforge.steps.hooks import HealthWarning
 
 VANISHING = "vanishing-gradients"
 MODE_COLLAPSE = "mode-collapse"

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from latentforge.data.base import DataBundle, TensorImageSet
-from latentforge.data.select import check_classes, keep_classes, select_classes
+from latentforge.data.class_filter import check_classes, keep_classes, select_classes
 from latentforge.errors import ConfigError, DataError
 
 

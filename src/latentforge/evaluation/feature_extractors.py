@@ -14,9 +14,9 @@ from collections.abc import Callable
 import torch
 
 from latentforge.errors import ConfigError
+from latentforge.evaluation.fitted_features import fitted_names, fitted_root, load_fitted
 from latentforge.metrics.features.base import FeatureExtractor
 from latentforge.metrics.features.classifier import shipped_classifier
-from latentforge.metrics.features.fitted import fitted_names, fitted_root, load_fitted
 from latentforge.metrics.features.inception import inception_extractor
 from latentforge.registry import Registry
 

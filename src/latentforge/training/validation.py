@@ -7,8 +7,8 @@ import torch
 from latentforge.data.base import ImageSet
 from latentforge.data.batching import iterate_batches
 from latentforge.models.base import GenerativeModel
+from latentforge.steps.hooks import BatchTransform
 from latentforge.training.distributed import DistContext, sum_over_processes
-from latentforge.training.hooks import BatchTransform
 
 
 @torch.no_grad()
