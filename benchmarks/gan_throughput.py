@@ -27,8 +27,8 @@ import torch.nn.functional as F
 
 from latentforge.models import MODELS
 from latentforge.steps.train_config import TrainConfig
-from latentforge.training.logger import read_metrics, read_warnings
 from latentforge.training.run import DataConfig, RunConfig, build_for_data, train
+from latentforge.utils.run_logs import read_metrics, read_warnings
 
 DATA = Path("/work/shared/datasets/fashion-mnist.npz")
 LOG_EVERY = 10

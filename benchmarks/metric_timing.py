@@ -24,13 +24,13 @@ import numpy as np
 import torch
 
 from latentforge.data import load_data
+from latentforge.evaluation.feature_extractors import load_feature_extractor
 from latentforge.metrics import (
     FeatureStats,
     frechet_distance,
     kernel_inception_distance,
     precision_recall_density_coverage,
 )
-from latentforge.metrics.features import load_feature_extractor
 from latentforge.metrics.features.cache import image_batches
 
 

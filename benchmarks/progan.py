@@ -34,8 +34,8 @@ from latentforge.metrics import FeatureStats, frechet_distance
 from latentforge.models import MODELS, ProGANConfig
 from latentforge.steps.train_config import TrainConfig
 from latentforge.training.checkpoint import load_model
-from latentforge.training.logger import read_metrics, read_warnings
 from latentforge.training.run import DataConfig, RunConfig, train
+from latentforge.utils.run_logs import read_metrics, read_warnings
 from latentforge.viz.grid import make_grid, save_image
 
 DATA = Path("/work/shared/datasets/fashion-mnist.npz")

@@ -32,9 +32,9 @@ from latentforge.evaluation.run import evaluate_run
 from latentforge.metrics.features.classifier import read_card, shipped_paths
 from latentforge.models import MODELS
 from latentforge.steps.train_config import TrainConfig
-from latentforge.training.logger import read_metrics
 from latentforge.training.run import DataConfig, RunConfig, train
 from latentforge.utils.files import atomic_write_json, atomic_write_text
+from latentforge.utils.run_logs import read_metrics
 
 # row name -> (model type, model options, training options that differ from the defaults)
 ROWS: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {

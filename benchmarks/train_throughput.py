@@ -34,9 +34,9 @@ from latentforge.data.batching import epoch_permutation
 from latentforge.steps.train_config import TrainConfig
 from latentforge.training.distributed import DistContext
 from latentforge.training.engine import Trainer
-from latentforge.training.logger import read_metrics
 from latentforge.training.run import build_for_data
 from latentforge.training.validation import evaluate_losses
+from latentforge.utils.run_logs import read_metrics
 from latentforge.utils.seeding import seed_everything
 
 DEFAULT_DATA = (

@@ -10,8 +10,8 @@ from typing import Any
 import torch
 
 from latentforge.steps.train_config import TrainConfig
-from latentforge.training.logger import read_metrics
 from latentforge.training.run import DataConfig, RunConfig, train
+from latentforge.utils.run_logs import read_metrics
 
 
 def train_run(

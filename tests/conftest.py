@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from latentforge.data import load_data
 from latentforge.data.base import DataBundle
+from latentforge.evaluation import train_with_evaluation
 from latentforge.metrics.features.base import FeatureExtractor
 from latentforge.steps.train_config import TrainConfig
 from latentforge.training.run import DataConfig, RunConfig, train
@@ -113,9 +114,10 @@ def train_tiny_run(
         DataConfig(spec=data, val_fraction=0.25),
         tiny_train_config(**train_changes),
     )
-    if evaluation is not None:
-        run.evaluation = evaluation
-    return train(run, run_dir)
+    if evaluation is None:
+        return train(run, run_dir)
+    run.evaluation = evaluation
+    return train_with_evaluation(run, run_dir)
 
 
 class PooledPixels(nn.Module):

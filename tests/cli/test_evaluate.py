@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from latentforge.cli.main import main
+from latentforge.evaluation.feature_extractors import load_feature_extractor
 from latentforge.evaluation.fitted_features import read_manifest
-from latentforge.metrics.features import load_feature_extractor
 
 QUICK = ["-n", "64", "--batch-size", "32", "--nll-k", "4", "--nll-images", "16", "--no-progress"]
 

@@ -11,11 +11,11 @@ from types import SimpleNamespace
 import pytest
 
 from latentforge.errors import ConfigError
-from latentforge.evaluation import TrainingEvalConfig
 from latentforge.evaluation.best import BEST, BEST_JSON, resolve_best_metric
 from latentforge.evaluation.callback import KeepBestCheckpoint
 from latentforge.training.checkpoint import CHECKPOINTS, load_model
-from latentforge.training.logger import read_metrics
+from latentforge.training.eval_options import TrainingEvalConfig
+from latentforge.utils.run_logs import read_metrics
 
 
 def fake_checkpoints(run_dir: Path, steps: int) -> list[Path]:

@@ -9,12 +9,12 @@ import torch
 
 from latentforge.data import load_data
 from latentforge.errors import ConfigError, ShapeError
-from latentforge.metrics.features import (
+from latentforge.evaluation.feature_extractors import (
     FEATURE_EXTRACTORS,
-    FeatureExtractor,
     available_extractors,
     load_feature_extractor,
 )
+from latentforge.metrics.features import FeatureExtractor
 from latentforge.metrics.features.base import match_channels
 from latentforge.metrics.features.classifier import read_card, shipped_paths
 

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torchvision.models import inception as tv_inception
 
 from latentforge.errors import CheckpointError, DataError
-from latentforge.metrics.features import load_feature_extractor
+from latentforge.evaluation.feature_extractors import load_feature_extractor
 from latentforge.metrics.features.inception import (
     WEIGHTS_ENV,
     FIDInceptionA,

@@ -8,7 +8,7 @@ from torch import Tensor, nn
 
 from latentforge.models import GAN, GANConfig
 from latentforge.steps.health import MODE_COLLAPSE, VANISHING, HealthThresholds
-from latentforge.training.logger import read_warnings
+from latentforge.utils.run_logs import read_warnings
 
 from .gan_helpers import run_engine, tiny_bundle
 

@@ -15,7 +15,7 @@ from latentforge.models.wgan import WGANConfig, WGANGPConfig
 from latentforge.steps.phases import build_optimizer
 from latentforge.steps.train_config import TrainConfig
 from latentforge.training.checkpoint import load_model
-from latentforge.training.logger import read_metrics
+from latentforge.utils.run_logs import read_metrics
 
 from .gan_helpers import run_engine, tiny_bundle
 

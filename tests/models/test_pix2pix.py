@@ -13,7 +13,7 @@ from latentforge.metrics import per_image_psnr, per_image_ssim
 from latentforge.models import GenerativeModel, Pix2Pix, Pix2PixConfig
 from latentforge.steps.train_config import TrainConfig
 from latentforge.training.checkpoint import load_model
-from latentforge.training.logger import read_metrics
+from latentforge.utils.run_logs import read_metrics
 
 from .gan_helpers import run_engine, tiny_bundle
 from .translation_helpers import pair_batch, pair_bundle

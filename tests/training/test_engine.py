@@ -7,13 +7,14 @@ import torch
 from safetensors.torch import load_file
 
 from latentforge.errors import ConfigError, TrainingDiverged
-from latentforge.models.base import GenerativeModel, file_sha256
+from latentforge.models.base import GenerativeModel
 from latentforge.steps.phases import LossOutput
 from latentforge.training.checkpoint import latest_checkpoint, load_model
 from latentforge.training.distributed import DistContext
 from latentforge.training.engine import Trainer
 from latentforge.training.run import build_for_data
 from latentforge.utils.seeding import seed_everything
+from latentforge.utils.weights import file_sha256
 
 SMALL = {"latent_dim": 4, "hidden_channels": [8, 16]}
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from latentforge.apps.anomaly import AnomalyDetector
 from latentforge.errors import CheckpointError, ConfigError
-from latentforge.models.base import CONFIG_NAME, read_json
+from latentforge.models.base import CONFIG_NAME
 from latentforge.training.checkpoint import resolve_model_dir
-from latentforge.utils.files import atomic_write_json
+from latentforge.utils.files import atomic_write_json, read_json
 
 DETECTOR_FILE = "anomaly.json"
 FORMAT = "latentforge-anomaly-1"

@@ -140,7 +140,9 @@ def write_bias_report(
             for label in torch.unique(population_labels).tolist()
         }
     pngs["weights"] = plot_weight_histogram(groups)
-    pngs["latent_histograms"] = plot_latent_histograms(analysis.histogram)
+    pngs["latent_histograms"] = plot_latent_histograms(
+        analysis.histogram.edges, analysis.histogram.fractions
+    )
     for name in ("weights", "latent_histograms"):
         paths[name] = atomic_write_bytes(out_dir / f"{name}.png", pngs[name])
     paths["summary"] = atomic_write_json(out_dir / "summary.json", summary)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from latentforge.evaluation.config import ALL_METRICS, EvaluationConfig
+from latentforge.evaluation.metrics import ALL_METRICS, EvaluationConfig
 
 
 def register(verbs: argparse._SubParsersAction) -> None:

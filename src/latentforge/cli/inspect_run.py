@@ -13,7 +13,7 @@ from latentforge.data.batching import to_batch
 from latentforge.errors import ConfigError
 from latentforge.training.checkpoint import load_model, resolve_model_dir
 from latentforge.training.distributed import resolve_device
-from latentforge.training.logger import read_metrics
+from latentforge.utils.run_logs import read_metrics
 from latentforge.viz.grid import interleave_rows, save_grid
 
 

@@ -7,11 +7,11 @@ import argparse
 from pathlib import Path
 
 from latentforge.cli.options import add_config_options, collect
-from latentforge.evaluation.config import TrainingEvalConfig
+from latentforge.evaluation.callback import train_with_evaluation
 from latentforge.models import MODELS
 from latentforge.steps.train_config import TrainConfig
+from latentforge.training.eval_options import TrainingEvalConfig
 from latentforge.training.run import DataConfig, RunConfig
-from latentforge.training.run import train as run_training
 
 # Filled from the data, not from options.
 DATA_DERIVED = ("in_channels", "image_size", "num_classes")
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     train_values = collect(args, TrainConfig, "train.")
     if args.resume is not None:
         run_dir = args.resume
-        run_training(None, run_dir, resume=True, overrides=train_values)
+        train_with_evaluation(None, run_dir, resume=True, overrides=train_values)
     else:
         run_config = RunConfig(
             model_type=args.model_type,
@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             evaluation=TrainingEvalConfig(**collect(args, TrainingEvalConfig, "eval.")),
         )
         run_dir = args.out or Path("runs") / args.model_type
-        run_training(run_config, run_dir, overwrite=args.overwrite)
+        train_with_evaluation(run_config, run_dir, overwrite=args.overwrite)
     print_run_summary(run_dir)
     return 0
 

@@ -9,13 +9,14 @@ Quick start::
 
 from latentforge.data.base import DataBundle, ImageSet, TensorImageSet
 from latentforge.data.folder import FolderImageSet
-from latentforge.data.load import accepted_forms, load_data
+from latentforge.data.load import load_data
 from latentforge.data.sources import (
     DATA_DIR_ENV,
     DATASETS,
     DEFAULT_STREAM_THRESHOLD_BYTES,
     default_data_dir,
 )
+from latentforge.data.spec import accepted_forms
 from latentforge.data.transforms import ImageTransform
 
 __all__ = [

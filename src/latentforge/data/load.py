@@ -12,49 +12,16 @@ from latentforge.data import (  # noqa: F401  (they register datasets)
     translation_tasks,
 )
 from latentforge.data.base import DataBundle, ImageSet, TensorImageSet
-from latentforge.data.folder import load_folder
-from latentforge.data.npz import read_npz
 from latentforge.data.sources import (
-    DATA_SCHEMES,
-    DATASETS,
     DEFAULT_STREAM_THRESHOLD_BYTES,
     LoadRequest,
     Source,
     resolve_data_dir,
 )
+from latentforge.data.spec import open_source
 from latentforge.data.split import check_val_fraction, holdout_split
 from latentforge.data.transforms import ImageTransform
 from latentforge.errors import ConfigError, DataError
-
-
-def accepted_forms() -> str:
-    names = ", ".join(DATASETS.names())
-    schemes = ", ".join(f"{name}:..." for name in DATA_SCHEMES.names())
-    return (
-        f"--data accepts a dataset name ({names}), the path of an .npz file (arrays x or "
-        "x_train/x_test, optional y/y_train/y_test), the path of a folder of images, or an "
-        f"image-pair form ({schemes}; see docs/data.md)"
-    )
-
-
-def open_source(spec: str | Path, request: LoadRequest) -> Source:
-    """The source ``spec`` names: a registered dataset first, then a ``SCHEME:ARGUMENT`` form
-    (image pairs), else an ``.npz`` file or a folder."""
-    key = str(spec).strip().lower()
-    if key in DATASETS:
-        return DATASETS.get(key)(request)
-    scheme, colon, argument = str(spec).strip().partition(":")
-    if colon and scheme.lower() in DATA_SCHEMES:
-        return DATA_SCHEMES.get(scheme.lower())(argument, request)
-    path = Path(spec).expanduser()
-    if path.is_dir():
-        return load_folder(path, request)
-    if path.is_file() and path.suffix.lower() == ".npz":
-        return read_npz(path)
-    what = "is a file but not an .npz archive" if path.is_file() else "does not exist"
-    raise DataError(
-        f"--data {str(spec)!r}: no dataset has that name and the path {what}. {accepted_forms()}"
-    )
 
 
 def _transformed(image_set: ImageSet, transform: ImageTransform) -> ImageSet:

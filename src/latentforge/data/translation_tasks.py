@@ -27,6 +27,7 @@ from latentforge.data.pairs import (
     unpaired_stack,
 )
 from latentforge.data.sources import DATA_SCHEMES, DATASETS, LoadRequest, Source
+from latentforge.data.spec import open_source
 from latentforge.errors import DataError
 
 SNEAKER, ANKLE_BOOT = 7, 9
@@ -122,6 +123,4 @@ def load_sneaker2boot(request: LoadRequest) -> Source:
 @DATA_SCHEMES.register("edges")
 def load_edges_of(argument: str, request: LoadRequest) -> Source:
     """``edges:SPEC``: edge map -> image pairs from any other ``--data`` value."""
-    from latentforge.data.load import open_source  # load.py imports this module: import late
-
     return edges_source(open_source(argument.strip(), request), request, f"edges:{argument}")

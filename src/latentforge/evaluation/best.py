@@ -18,9 +18,8 @@ from typing import Any
 
 from latentforge.errors import CheckpointError, ConfigError
 from latentforge.evaluation.metrics import EVALUATION_METRICS, HIGHER_IS_BETTER
-from latentforge.models.base import read_json
 from latentforge.training.checkpoint import CHECKPOINTS
-from latentforge.utils.files import atomic_write_json, replace_dir
+from latentforge.utils.files import atomic_write_json, read_json, replace_dir
 
 BEST = "best"
 BEST_JSON = "best.json"

@@ -6,6 +6,9 @@
   TensorBoard and the report's curves get them.
 - :class:`KeepBestCheckpoint` copies the checkpoint just written to ``checkpoints/best`` when the
   chosen number (``eval/fid``, ``val/loss``, ...) of that epoch beats the best so far.
+
+:func:`train_with_evaluation` trains a run (``latentforge.training.run.train``) with the
+callbacks its ``evaluation`` options ask for; the training package never imports this one.
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from tqdm import tqdm
 from latentforge.data.base import DataBundle
 from latentforge.errors import ConfigError
 from latentforge.evaluation.best import copy_best, is_better, read_best, resolve_best_metric
-from latentforge.evaluation.config import TrainingEvalConfig
-from latentforge.evaluation.metrics import EVALUATION_METRICS
+from latentforge.evaluation.metrics import EVALUATION_METRICS, EvaluationConfig, parse_metric_names
 from latentforge.evaluation.runner import Evaluator
 from latentforge.models.base import GenerativeModel
+from latentforge.training.distributed import DistContext
+from latentforge.training.eval_options import TrainingEvalConfig
+from latentforge.training.run import RunConfig, train
 
 if TYPE_CHECKING:
     from latentforge.training.engine import Trainer
@@ -104,7 +109,7 @@ def _check_keep_best(config: TrainingEvalConfig, data: DataBundle) -> None:
     if prefix == "eval":
         if config.eval_every is None:
             raise ConfigError(f"--keep-best {config.keep_best} needs --eval-every N")
-        metrics = [EVALUATION_METRICS.get(n) for n in config.evaluation(0).metrics]
+        metrics = [EVALUATION_METRICS.get(n) for n in parse_metric_names(config.eval_metrics)]
         if not any(short in metric.outputs for metric in metrics):
             raise ConfigError(
                 f"--keep-best {config.keep_best}: {short!r} is not computed by --eval-metrics "
@@ -116,16 +121,34 @@ def _check_keep_best(config: TrainingEvalConfig, data: DataBundle) -> None:
         )
 
 
+def evaluation_config(config: TrainingEvalConfig, seed: int) -> EvaluationConfig:
+    """What one evaluation during training measures."""
+    return EvaluationConfig(
+        metrics=parse_metric_names(config.eval_metrics),
+        n=config.eval_n,
+        features=config.eval_features,
+        seed=seed,
+        nll_images=min(500, config.eval_n),
+    )
+
+
+def check_training_eval(config: TrainingEvalConfig) -> None:
+    """Fail on unknown metric names or a ``--keep-best`` name no metric gives, before any
+    run directory is touched."""
+    parse_metric_names(config.eval_metrics)
+    if config.keep_best is not None:
+        resolve_best_metric(config.keep_best)
+
+
 def training_callbacks(
-    config: TrainingEvalConfig,
+    run: RunConfig,
     model: GenerativeModel,
     data: DataBundle,
-    run_dir: str | Path,
-    seed: int,
-    device: torch.device,
-    is_main: bool,
+    run_dir: Path,
+    ctx: DistContext,
 ) -> list:
     """The callbacks ``--eval-every`` and ``--keep-best`` ask for, checked before training."""
+    config, seed, device, is_main = run.evaluation, run.train.seed, ctx.device, ctx.is_main
     callbacks: list = []
     if config.keep_best is not None:
         _check_keep_best(config, data)
@@ -133,7 +156,7 @@ def training_callbacks(
         split = "val" if data.val is not None and len(data.val) >= 2 else "train"
         evaluator = Evaluator(
             data.split(split),
-            config.evaluation(seed),
+            evaluation_config(config, seed),
             dataset=data.name,
             split=split,
             device=device,
@@ -144,3 +167,11 @@ def training_callbacks(
     if config.keep_best is not None:
         callbacks.append(KeepBestCheckpoint(config.keep_best, run_dir))
     return callbacks
+
+
+def train_with_evaluation(run: RunConfig | None, run_dir: str | Path, **options) -> Path:
+    """:func:`latentforge.training.run.train` with evaluation during training: the callbacks
+    of ``run.evaluation`` (``--eval-every``, ``--keep-best``). ``options``: those of ``train``."""
+    if run is not None:
+        check_training_eval(run.evaluation)
+    return train(run, run_dir, callbacks=training_callbacks, **options)

@@ -30,10 +30,13 @@ from latentforge.metrics.features.training import (
     classifier_accuracy,
     train_classifier,
 )
-from latentforge.models.base import GenerativeModel, read_json
+from latentforge.models.base import GenerativeModel
 from latentforge.nn.classifier import ClassifierConfig
+from latentforge.steps.train_config import TrainConfig
+from latentforge.training.checkpoint import load_model
+from latentforge.training.run import RunConfig, train
 from latentforge.utils.cache import cache_dir
-from latentforge.utils.files import atomic_write_json, replace_dir
+from latentforge.utils.files import atomic_write_json, read_json, replace_dir
 
 MANIFEST = "extractor.json"
 MANIFEST_FORMAT = "latentforge.fitted-extractor-1"
@@ -150,10 +153,7 @@ def _fit_classifier(data, options: FitOptions, folder: Path) -> dict[str, Any]:
 
 def _fit_autoencoder(data_config, options: FitOptions, folder: Path) -> dict[str, Any]:
     # Imported here: the training package imports models, which must not import it back.
-    from latentforge.steps.train_config import TrainConfig
-    from latentforge.training.checkpoint import load_model
-    from latentforge.training.logger import read_metrics
-    from latentforge.training.run import RunConfig, train
+    from latentforge.utils.run_logs import read_metrics
 
     run = RunConfig(
         model_type="ae",

@@ -22,12 +22,14 @@ Conditional models (image-to-image: ``pix2pix``, ``cyclegan``, ``srgan``, ``inpa
 outputs on the evaluation split's inputs with the true targets of the same split (for
 CycleGAN, the target domain's images), not samples with the data images.
 
-A metric a model cannot support is skipped with a note saying why, never guessed. The formulas
+:class:`EvaluationConfig` says which metrics to compute and on how many images. A metric a
+model cannot support is skipped with a note saying why, never guessed. The formulas
 are in :mod:`latentforge.metrics` and ``docs/concepts/metrics.md``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -35,7 +37,8 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
-from latentforge.evaluation.config import EvaluationConfig
+from latentforge.config import Config, require
+from latentforge.errors import ConfigError
 from latentforge.metrics.feature_metrics import METRICS
 from latentforge.metrics.features.base import FeatureExtractor, FeatureSet
 from latentforge.metrics.features.cache import RealFeatures
@@ -65,6 +68,47 @@ HIGHER_IS_BETTER = frozenset(
         "paired_ssim",
     }
 )
+
+
+ALL_METRICS = ("fid", "kid", "prdc", "modes", "nll", "recon", "paired")
+
+
+def parse_metric_names(text: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """``"fid, kid"`` -> ``("fid", "kid")``; unknown names are an error listing the known ones."""
+    names = text.split(",") if isinstance(text, str) else list(text)
+    names = [name.strip().lower() for name in names if name.strip()]
+    if not names:
+        raise ConfigError(f"--metrics is empty; choose from {','.join(EVALUATION_METRICS)}")
+    unknown = [name for name in names if name not in EVALUATION_METRICS]
+    if unknown:
+        raise ConfigError(
+            f"unknown metric {', '.join(map(repr, unknown))} in --metrics; choose from "
+            f"{','.join(EVALUATION_METRICS.names())}"
+        )
+    return tuple(dict.fromkeys(names))  # keep order, drop repeats
+
+
+@dataclasses.dataclass
+class EvaluationConfig(Config):
+    """What to measure and how many samples to use."""
+
+    metrics: tuple[str, ...] = ALL_METRICS
+    n: int = 10_000  # generated samples; real images: up to n from the split
+    features: str = "classifier"
+    batch_size: int = 500
+    seed: int = 0
+    kid_subsets: int = 100
+    kid_subset_size: int = 1000
+    nll_k: int = 100  # importance samples per image (Burda et al. used 5000)
+    nll_images: int = 1000
+    cache: bool = True
+
+    def __post_init__(self) -> None:
+        self.metrics = parse_metric_names(self.metrics)
+        for name in ("n", "batch_size", "kid_subsets", "nll_k", "nll_images"):
+            require(getattr(self, name) >= 1, f"--{name.replace('_', '-')} must be >= 1")
+        require(self.n >= 2, f"-n must be at least 2, got {self.n}")
+        require(self.kid_subset_size >= 2, "--kid-subset-size must be >= 2")
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from latentforge.data.base import DataBundle
-from latentforge.evaluation.config import EvaluationConfig
+from latentforge.evaluation.metrics import EvaluationConfig
 from latentforge.evaluation.results import EVALUATION_FILE, EvaluationResult
 from latentforge.evaluation.runner import Evaluator
 from latentforge.training.checkpoint import CHECKPOINTS, load_model, resolve_model_dir

@@ -18,10 +18,10 @@ from torch import Tensor
 
 from latentforge.data.base import ImageSet
 from latentforge.errors import DataError, ShapeError
-from latentforge.evaluation.config import EvaluationConfig
 from latentforge.evaluation.feature_extractors import load_feature_extractor
 from latentforge.evaluation.metrics import (
     EVALUATION_METRICS,
+    EvaluationConfig,
     EvaluationInputs,
     EvaluationMetric,
     is_conditional,

@@ -8,21 +8,18 @@ and ``model.safetensors``; those two files alone rebuild it.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
 from latentforge.config import Config
 from latentforge.errors import CheckpointError, ConfigError
 from latentforge.registry import Registry
-from latentforge.utils.files import atomic_write, atomic_write_json
+from latentforge.utils.files import atomic_write_json, read_json
+from latentforge.utils.weights import load_weights, save_weights
 
 if TYPE_CHECKING:
     from latentforge.steps.hooks import Callback, Monitor
@@ -56,45 +53,6 @@ class ModelConfig(Config):
             raise ConfigError(f"in_channels must be >= 1, got {self.in_channels}")
         if len(self.image_size) != 2 or min(self.image_size) < 1:
             raise ConfigError(f"image_size must be two positive ints, got {self.image_size}")
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def save_weights(path: Path, state: dict[str, Tensor]) -> str:
-    """Write ``state`` as safetensors atomically; return the file's sha256."""
-    tensors = {key: value.detach().cpu().clone().contiguous() for key, value in state.items()}
-    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata={"format": "pt"}))
-    return file_sha256(path)
-
-
-def load_weights(path: Path, expected_sha256: str | None = None) -> dict[str, Tensor]:
-    """Read a safetensors file, checking its checksum when one was recorded."""
-    if not path.is_file():
-        raise CheckpointError(f"missing weights file {path}; the checkpoint is incomplete")
-    if expected_sha256 is not None and file_sha256(path) != expected_sha256:
-        raise CheckpointError(
-            f"{path} does not match the checksum recorded beside it: the file was modified or "
-            "is corrupt; restore it or retrain"
-        )
-    try:
-        return load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as err:
-        raise CheckpointError(f"cannot read weights {path}: {err}; the file is corrupt") from None
-
-
-def read_json(path: Path, what: str = "file") -> Any:
-    if not path.is_file():
-        raise CheckpointError(f"missing {what} {path}")
-    try:
-        return json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise CheckpointError(f"{path} is not valid JSON ({err}); the {what} is corrupt") from None
 
 
 class GenerativeModel(nn.Module):

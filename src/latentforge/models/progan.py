@@ -41,9 +41,8 @@ from latentforge.nn.progan_nets import (
 from latentforge.steps.phases import Batch, LossOutput, Phase
 
 if TYPE_CHECKING:
-    from latentforge.steps.hooks import Callback
+    from latentforge.steps.hooks import Callback, RunningTrainer
     from latentforge.steps.train_config import TrainConfig
-    from latentforge.training.engine import Trainer
 
 
 @dataclasses.dataclass
@@ -244,7 +243,7 @@ class StageGrids:
     def __init__(self, model: ProGAN) -> None:
         self.model = model
 
-    def _write(self, trainer: Trainer, stage: int) -> None:
+    def _write(self, trainer: RunningTrainer, stage: int) -> None:
         h, w = self.model.sizes[stage]
         trainer.write_grids(
             lambda generator: {
@@ -253,15 +252,15 @@ class StageGrids:
             f"stage-{stage}-{h}x{w}.png",
         )
 
-    def on_step_end(self, trainer: Trainer) -> None:
+    def on_step_end(self, trainer: RunningTrainer) -> None:
         stage, self.model.finished_stage = self.model.finished_stage, None
         if stage is not None:
             self._write(trainer, stage)
         if trainer.cfg.max_steps is not None and trainer.progress.step >= trainer.cfg.max_steps:
             self._write(trainer, self.model.growth().stage)
 
-    def on_epoch_end(self, trainer: Trainer) -> None:
+    def on_epoch_end(self, trainer: RunningTrainer) -> None:
         self._write(trainer, self.model.growth().stage)
 
-    def after_checkpoint(self, trainer: Trainer, checkpoint: object) -> None:
+    def after_checkpoint(self, trainer: RunningTrainer, checkpoint: object) -> None:
         return None

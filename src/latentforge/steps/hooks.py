@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+import torch
 from torch import Tensor
 
-if TYPE_CHECKING:
-    from latentforge.training.engine import Trainer
+from latentforge.steps.train_config import TrainConfig
 
 Batch = dict[str, Tensor]
 BatchTransform = Callable[[Batch], Batch]
@@ -44,18 +44,41 @@ class Monitor(Protocol):
         ...
 
 
+class TrainingProgress(Protocol):
+    epoch: int  # the epoch in progress (0-based)
+    step: int  # training cycles done
+
+
+class RunningTrainer(Protocol):
+    """What a callback may read of the engine that runs it (``training.engine.Trainer``)."""
+
+    model: Any  # the GenerativeModel being trained
+    cfg: TrainConfig
+    ctx: Any  # the process's DistContext: device, rank, is_main
+    progress: TrainingProgress
+    ema: Any  # the EMA of ``model.ema_module()``, or None
+    epoch_record: dict[str, Any]  # the numbers of the epoch just ended
+    run_dir: Path
+
+    def write_grids(
+        self, render: Callable[[torch.Generator], dict[str, Tensor]], filename: str
+    ) -> None:
+        """Save the images ``render`` draws as grids under ``RUN/images/NAME/filename``."""
+        ...
+
+
 class Callback(Protocol):
-    def on_epoch_end(self, trainer: Trainer) -> dict[str, float] | None:
+    def on_epoch_end(self, trainer: RunningTrainer) -> dict[str, float] | None:
         """Runs on every process after validation; returned numbers join the epoch record."""
         ...
 
-    def after_checkpoint(self, trainer: Trainer, checkpoint: Path | None) -> None:
+    def after_checkpoint(self, trainer: RunningTrainer, checkpoint: Path | None) -> None:
         """Runs after the end-of-epoch checkpoint (``checkpoint`` is None off the main process)."""
         ...
 
 
 class StepCallback(Callback, Protocol):
-    def on_step_end(self, trainer: Trainer) -> None:
+    def on_step_end(self, trainer: RunningTrainer) -> None:
         """Runs on every process after each training cycle (``trainer.progress.step`` already
         counts it), before the cycle is logged or checkpointed; keep it cheap."""
         ...

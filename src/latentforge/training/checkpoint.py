@@ -20,16 +20,10 @@ from typing import Any
 import torch
 
 from latentforge.errors import CheckpointError
-from latentforge.models.base import (
-    CONFIG_NAME,
-    WEIGHTS_NAME,
-    GenerativeModel,
-    load_weights,
-    read_json,
-    save_weights,
-)
+from latentforge.models.base import CONFIG_NAME, WEIGHTS_NAME, GenerativeModel
 from latentforge.training.state_io import flatten, unflatten
-from latentforge.utils.files import atomic_write_json, atomic_write_text
+from latentforge.utils.files import atomic_write_json, atomic_write_text, read_json
+from latentforge.utils.weights import load_weights, save_weights
 
 CHECKPOINTS = "checkpoints"
 LATEST = "latest"

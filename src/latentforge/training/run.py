@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +22,14 @@ from latentforge.data import load_data
 from latentforge.data.class_filter import check_classes, keep_classes
 from latentforge.data.corruption import CorruptInputs, corruption_transform
 from latentforge.errors import CheckpointError, ConfigError
-from latentforge.evaluation.callback import training_callbacks
-from latentforge.evaluation.config import TrainingEvalConfig
-from latentforge.models.base import MODELS, GenerativeModel, read_json
+from latentforge.models.base import MODELS, GenerativeModel
+from latentforge.steps.hooks import Callback
 from latentforge.steps.train_config import TrainConfig
 from latentforge.training.checkpoint import CHECKPOINTS, latest_checkpoint
 from latentforge.training.distributed import DistContext, setup, teardown
 from latentforge.training.engine import Trainer
-from latentforge.utils.files import atomic_write_json
+from latentforge.training.eval_options import TrainingEvalConfig
+from latentforge.utils.files import atomic_write_json, read_json
 from latentforge.utils.seeding import seed_everything
 from latentforge.viz.report import EVALUATION_FILE, REPORT_NAME, write_report
 
@@ -139,6 +140,10 @@ def build_for_data(model_type: str, options: dict[str, Any], data) -> Generative
     return model_cls(model_cls.config_class.from_dict(values, source="model options"))
 
 
+# Makes the callbacks a run asks for beyond the engine's own: (run, model, data, run_dir, ctx).
+CallbackFactory = Callable[[RunConfig, GenerativeModel, Any, Path, DistContext], list[Callback]]
+
+
 def train(
     run: RunConfig | None,
     run_dir: str | Path,
@@ -146,8 +151,13 @@ def train(
     resume: bool = False,
     overwrite: bool = False,
     overrides: dict[str, Any] | None = None,
+    callbacks: CallbackFactory | None = None,
 ) -> Path:
-    """Train a new run (``run`` given) or resume the one in ``run_dir``; return ``run_dir``."""
+    """Train a new run (``run`` given) or resume the one in ``run_dir``; return ``run_dir``.
+
+    ``callbacks`` builds the run's extra callbacks once the model and data exist: evaluation
+    during training passes its own (``latentforge.evaluation.train_with_evaluation``).
+    """
     run_dir = Path(run_dir)
     if resume:
         latest_checkpoint(run_dir)  # fails early and clearly when there is nothing to resume
@@ -158,6 +168,11 @@ def train(
         run = dataclasses.replace(saved, train=saved.train.replace(**changes))
     elif run is None:
         raise ConfigError("nothing to train: give a model and options, or --resume RUN")
+    if callbacks is None and run.evaluation.enabled:
+        raise ConfigError(
+            "--eval-every and --keep-best need the evaluation callbacks: train with "
+            "latentforge.evaluation.train_with_evaluation"
+        )
     ctx: DistContext = setup(run.train.device)
     try:
         if not resume and ctx.is_main:
@@ -165,9 +180,7 @@ def train(
         seed_everything(run.train.seed)
         data = run.data.load(run.train.seed)
         model = build_for_data(run.model_type, run.model, data)
-        callbacks = training_callbacks(
-            run.evaluation, model, data, run_dir, run.train.seed, ctx.device, ctx.is_main
-        )
+        extra = callbacks(run, model, data, run_dir, ctx) if callbacks is not None else []
         seed_everything(run.train.seed + 7919 * ctx.rank)
         if ctx.is_main:
             atomic_write_json(run_dir / RUN_CONFIG, run.to_dict())
@@ -177,7 +190,7 @@ def train(
             run.train,
             run_dir,
             ctx,
-            callbacks=[*callbacks, ReportRefresh()],
+            callbacks=[*extra, ReportRefresh()],
             batch_transform=run.data.batch_transform(),
         )
         if resume:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from latentforge.errors import CheckpointError
+
 
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp_path)`` and move the result onto ``path`` atomically."""
@@ -61,3 +63,12 @@ def replace_dir(staged: str | Path, final: str | Path) -> Path:
     os.replace(staged, final)
     shutil.rmtree(aside, ignore_errors=True)
     return final
+
+
+def read_json(path: Path, what: str = "file") -> Any:
+    if not path.is_file():
+        raise CheckpointError(f"missing {what} {path}")
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise CheckpointError(f"{path} is not valid JSON ({err}); the {what} is corrupt") from None

@@ -10,8 +10,7 @@ import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-
-from latentforge.models.latent_histogram import LatentHistogram  # noqa: E402
+from torch import Tensor  # noqa: E402
 
 
 def _png(fig) -> bytes:
@@ -40,9 +39,11 @@ def plot_weight_histogram(ratios: dict[str, np.ndarray], bins: int = 40) -> byte
     return _png(fig)
 
 
-def plot_latent_histograms(histogram: LatentHistogram, max_dims: int = 16) -> bytes:
-    """One bar chart of Q_i per latent dimension (the first ``max_dims``)."""
-    dims = min(max_dims, histogram.fractions.shape[0])
+def plot_latent_histograms(edges: Tensor, fractions: Tensor, max_dims: int = 16) -> bytes:
+    """One bar chart of Q_i per latent dimension (the first ``max_dims``): ``edges`` (D, B+1)
+    bin edges and ``fractions`` (D, B) the share of the population per bin, as a DB-VAE's
+    latent histogram keeps them."""
+    dims = min(max_dims, fractions.shape[0])
     cols = min(4, dims)
     rows = math.ceil(dims / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 1.9 * rows), dpi=100, squeeze=False)
@@ -50,8 +51,8 @@ def plot_latent_histograms(histogram: LatentHistogram, max_dims: int = 16) -> by
         if dim >= dims:
             ax.axis("off")
             continue
-        edges = histogram.edges[dim].numpy()
-        ax.bar(edges[:-1], histogram.fractions[dim].numpy(), width=np.diff(edges), align="edge")
+        dim_edges = edges[dim].numpy()
+        ax.bar(dim_edges[:-1], fractions[dim].numpy(), width=np.diff(dim_edges), align="edge")
         ax.set_title(f"z{dim}", fontsize=9)
         ax.tick_params(labelsize=7)
     fig.suptitle("Latent histograms Q_i (share of the population per bin)", fontsize=10)

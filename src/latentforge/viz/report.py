@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from latentforge.training.logger import read_metrics, read_warnings
 from latentforge.utils.files import atomic_write_text
+from latentforge.utils.run_logs import read_metrics, read_warnings
 from latentforge.viz.plots import plot_series, series_by_prefix
 
 REPORT_NAME = "report.html"

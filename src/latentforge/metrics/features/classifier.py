@@ -14,9 +14,9 @@ from typing import Any
 
 from latentforge.errors import CheckpointError, ConfigError
 from latentforge.metrics.features.base import FeatureExtractor
-from latentforge.models.base import load_weights, read_json, save_weights
 from latentforge.nn.classifier import ClassifierConfig, ConvClassifier
-from latentforge.utils.files import atomic_write_json
+from latentforge.utils.files import atomic_write_json, read_json
+from latentforge.utils.weights import load_weights, save_weights
 
 CARD_FORMAT = "latentforge.classifier-1"
 SHIPPED_NAME = "fashion_mnist_classifier"

@@ -1,0 +1,43 @@
+"""Weights on disk: safetensors files written atomically, with a sha256 to check them by."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import Tensor
+
+from latentforge.errors import CheckpointError
+from latentforge.utils.files import atomic_write
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def save_weights(path: Path, state: dict[str, Tensor]) -> str:
+    """Write ``state`` as safetensors atomically; return the file's sha256."""
+    tensors = {key: value.detach().cpu().clone().contiguous() for key, value in state.items()}
+    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata={"format": "pt"}))
+    return file_sha256(path)
+
+
+def load_weights(path: Path, expected_sha256: str | None = None) -> dict[str, Tensor]:
+    """Read a safetensors file, checking its checksum when one was recorded."""
+    if not path.is_file():
+        raise CheckpointError(f"missing weights file {path}; the checkpoint is incomplete")
+    if expected_sha256 is not None and file_sha256(path) != expected_sha256:
+        raise CheckpointError(
+            f"{path} does not match the checksum recorded beside it: the file was modified or "
+            "is corrupt; restore it or retrain"
+        )
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as err:
+        raise CheckpointError(f"cannot read weights {path}: {err}; the file is corrupt") from None
