@@ -18,6 +18,7 @@ from latentforge.apps.latent_codes import EncodedSet, encode_images, encode_set,
 from latentforge.apps.total_correlation import gaussian_total_correlation
 from latentforge.data.base import TensorImageSet
 from latentforge.errors import ConfigError, DataError
+from latentforge.models.capabilities import Encodes, GivesLikelihood
 
 
 def _codes(n: int = 600, seed: int = 0) -> torch.Tensor:
@@ -57,7 +58,7 @@ def test_an_autoencoder_report_has_no_posterior_numbers() -> None:
         independence_report(EncodedSet(_codes()), components=5)
 
 
-class _LinearCodec:
+class _LinearCodec(Encodes):
     """encode: the first 3 pixels; decode: those 3 values followed by zeros."""
 
     def encode(self, images):
@@ -80,7 +81,7 @@ def test_reconstruction_error_directly_and_through_coordinates() -> None:
     assert reconstruction_mse(model, images, one) > reconstruction_mse(model, images)
 
 
-class _VaeLike(_LinearCodec):
+class _VaeLike(_LinearCodec, GivesLikelihood):
     def encode_distribution(self, images):
         mu = self.encode(images)
         return mu, torch.full_like(mu, -1.0)
@@ -93,7 +94,7 @@ def test_encoding_a_set_in_batches_matches_one_pass() -> None:
     for model in (_LinearCodec(), _VaeLike()):
         encoded = encode_set(model, image_set, max_images=20, batch_size=6)
         torch.testing.assert_close(encoded.means, model.encode(floats[:20]))
-        assert (encoded.logvars is None) == (not hasattr(model, "encode_distribution"))
+        assert (encoded.logvars is None) == (not isinstance(model, GivesLikelihood))
         whole = encode_images(model, floats, batch_size=7)
         assert len(whole) == 25 and whole.dim == 3
     with pytest.raises(DataError, match="index 25 is outside the split"):

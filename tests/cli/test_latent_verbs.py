@@ -175,7 +175,7 @@ def gan_model(tmp_path_factory):
         (["interpolate", "{gan}", "--images", "0,1"], "cannot encode images"),
         (["traverse", "{vae}", "--steps", "1"], "--steps must be >= 2"),
         (["traverse", "{vae}", "--range", "-1"], "--range must be positive"),
-        (["traverse", "{gan}"], "has no latent_prior"),
+        (["traverse", "{gan}"], "has no encoder"),
         (["latents", "{vae}", "--ica", "7"], "--ica must be between 1 and the latent size 3"),
         (["sweep", "latent-dim", "2,4", "--beta", "2"], "--beta does not apply to --model ae"),
         (["sweep", "latent-dim", "2", "--latent-dim", "4"], "--latent-dim is the swept option"),

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from latentforge.models.base import MODELS, build_model
+from latentforge.models.autoencoder import Autoencoder
+from latentforge.models.base import MODELS, ModelRegistry, build_model
 from latentforge.models.capabilities import (
     CAPABILITIES,
+    Classifies,
     Decodes,
     Encodes,
     GivesLikelihood,
@@ -22,7 +24,7 @@ from latentforge.models.capabilities import (
 EXPECTED = {
     "ae": {Decodes, Reconstructs, Encodes},
     "vae": {Decodes, Reconstructs, Encodes, GivesLikelihood},
-    "dbvae": {Decodes, Reconstructs, Encodes, GivesLikelihood},
+    "dbvae": {Decodes, Reconstructs, Encodes, GivesLikelihood, Classifies},
     "gan": {Decodes},
     "dcgan": {Decodes},
     "wgan": {Decodes},
@@ -89,3 +91,22 @@ def test_declared_methods_run_with_the_promised_shapes(name: str) -> None:
         data = torch.rand(2, *model.data_shape)
         outputs, targets = model.paired_outputs(data)
         assert outputs.shape == targets.shape
+    if isinstance(model, Classifies):
+        codes, logits = model.encode_with_logits(images)
+        torch.testing.assert_close(codes, model.encode(images))
+        torch.testing.assert_close(logits, model.classify(images))
+        assert logits.shape == (2,)
+        assert model.is_positive(torch.tensor([5, 6, 7])).tolist() == [True, False, True]
+
+
+def test_registering_a_model_names_its_model_type() -> None:
+    registry = ModelRegistry("model")
+
+    @registry.register("tiny-ae")
+    class TinyAE(Autoencoder):
+        pass
+
+    assert TinyAE.model_type == "tiny-ae" and registry.get("tiny-ae") is TinyAE
+    assert Autoencoder.model_type == "ae"  # the parent keeps its own name
+    for name in MODELS.names():
+        assert MODELS.get(name).model_type == name

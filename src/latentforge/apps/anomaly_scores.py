@@ -54,6 +54,8 @@ from latentforge.errors import ConfigError, DataError
 from latentforge.losses.divergence import kl_standard_normal
 from latentforge.losses.reconstruction import RECONSTRUCTION_PER_IMAGE
 from latentforge.metrics.image_quality import per_image_mse, per_image_ssim
+from latentforge.models.base import model_kind
+from latentforge.models.capabilities import Encodes, GivesLikelihood
 from latentforge.nn.gaussian import reparameterize
 from latentforge.registry import Registry
 
@@ -81,10 +83,8 @@ def structural_dissimilarity(
 
 
 def _require_latent_prior(model: nn.Module, score: str) -> None:
-    if not (
-        callable(getattr(model, "encode", None)) and callable(getattr(model, "latent_prior", None))
-    ):
-        kind = getattr(model, "model_type", type(model).__name__)
+    if not isinstance(model, Encodes):
+        kind = model_kind(model)
         raise ConfigError(
             f"--score {score} needs an encoder and a Gaussian over its codes (an ae or a vae); "
             f"the {kind} model has neither: use --score recon"
@@ -123,8 +123,8 @@ def reconstruction_and_latent(
 
 
 def _require_vae(model: nn.Module, score: str) -> None:
-    if not callable(getattr(model, "encode_distribution", None)):
-        kind = getattr(model, "model_type", type(model).__name__)
+    if not isinstance(model, GivesLikelihood):
+        kind = model_kind(model)
         raise ConfigError(
             f"--score {score} needs a VAE (an encoder giving q(z|x)); the {kind} model has no "
             "ELBO: use --score recon"

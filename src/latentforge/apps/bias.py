@@ -24,6 +24,7 @@ from latentforge.data.base import ImageSet
 from latentforge.data.batching import iterate_batches
 from latentforge.errors import ConfigError, DataError
 from latentforge.models.base import GenerativeModel
+from latentforge.models.capabilities import Classifies, Encodes
 from latentforge.models.dbvae import encode_batches
 from latentforge.models.latent_histogram import (
     DEFAULT_ALPHA,
@@ -111,7 +112,7 @@ def analyse_bias(
     else 10, ``DEFAULT_ALPHA[combine]`` and ``"product"``; a ``combine`` other than the
     model's takes its own default alpha.
     """
-    if not hasattr(model, "encode"):
+    if not isinstance(model, Encodes):
         raise ConfigError(
             f"a {model.model_type} model has no encoder; the bias report needs a dbvae, vae or "
             "ae run"
@@ -126,7 +127,7 @@ def analyse_bias(
     )
     encoded = encode_batches(model, batches)
     positive, name = None, "all images"
-    if hasattr(model, "is_positive") and encoded.labels is not None:
+    if isinstance(model, Classifies) and encoded.labels is not None:
         positive = model.is_positive(encoded.labels)
         ids = ", ".join(map(str, model.config.positive_classes))
         name = f"positives (labels {ids})"

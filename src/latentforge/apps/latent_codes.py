@@ -15,6 +15,7 @@ from torch import Tensor
 from latentforge.data.base import ImageSet
 from latentforge.data.batching import to_batch
 from latentforge.errors import ConfigError, DataError
+from latentforge.models.capabilities import GivesLikelihood
 
 
 class Encoder(Protocol):
@@ -50,10 +51,9 @@ def take_images(image_set: ImageSet, indices: list[int] | Tensor, device: torch.
 
 
 def _encode_batch(model: Encoder, images: Tensor) -> tuple[Tensor, Tensor | None]:
-    distribution = getattr(model, "encode_distribution", None)
-    if distribution is None:
+    if not isinstance(model, GivesLikelihood):
         return model.encode(images).float().cpu(), None
-    mu, logvar = distribution(images)
+    mu, logvar = model.encode_distribution(images)
     return mu.float().cpu(), logvar.float().cpu()
 
 

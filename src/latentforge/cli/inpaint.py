@@ -14,6 +14,7 @@ from pathlib import Path
 
 from latentforge.cli.image_io import read_image
 from latentforge.errors import ConfigError, DataError
+from latentforge.models.capabilities import Inpaints
 from latentforge.training.checkpoint import load_model
 from latentforge.training.distributed import resolve_device
 from latentforge.viz.grid import save_image
@@ -33,7 +34,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 def run_inpaint(args: argparse.Namespace) -> int:
     model = load_model(args.run, resolve_device(args.device))
-    if not callable(getattr(model, "inpaint", None)):
+    if not isinstance(model, Inpaints):
         raise ConfigError(f"a {model.model_type} model does not inpaint; use an inpainting run")
     image = read_image(args.image, model.config.in_channels)
     mask = read_image(args.mask, 1, what="mask")

@@ -11,6 +11,7 @@ import torch
 from latentforge.cli.run_data import add_data_arguments, load_split
 from latentforge.data.batching import to_batch
 from latentforge.errors import ConfigError
+from latentforge.models.capabilities import Reconstructs
 from latentforge.training.checkpoint import load_model, resolve_model_dir
 from latentforge.training.distributed import resolve_device
 from latentforge.utils.run_logs import read_metrics
@@ -62,7 +63,7 @@ def run_reconstruct(args: argparse.Namespace) -> int:
     _positive(args.n, "-n")
     device = resolve_device(args.device)
     model = load_model(args.run, device)
-    if not hasattr(model, "reconstruct"):
+    if not isinstance(model, Reconstructs):
         raise ConfigError(
             f"a {model.model_type} model cannot reconstruct images; use an ae or vae run"
         )

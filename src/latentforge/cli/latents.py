@@ -32,7 +32,7 @@ from latentforge.cli.traverse import (
     add_traversal_arguments,
     base_code,
     check_traversal_arguments,
-    require_methods,
+    require_encoder,
 )
 from latentforge.training.checkpoint import load_model
 from latentforge.training.distributed import resolve_device
@@ -63,7 +63,7 @@ def run_latents(args: argparse.Namespace) -> int:
     check_traversal_arguments(args)
     device = resolve_device(args.device)
     model = load_model(args.run, device)
-    require_methods(model, ("encode", "decode", "latent_prior"), "latents")
+    require_encoder(model, "latents")
     image_set = load_split(args, model)
     encoded = encode_set(model, image_set, args.max_images, device=device)
     report = independence_report(encoded, args.ica, seed=args.ica_seed)

@@ -25,6 +25,7 @@ from latentforge.apps.latent_codes import encode_set, take_images
 from latentforge.apps.traversal import Traversal, check_steps, data_span, prior_span, traversal
 from latentforge.cli.run_data import add_data_arguments, load_split
 from latentforge.errors import ConfigError
+from latentforge.models.capabilities import Encodes
 from latentforge.training.checkpoint import load_model
 from latentforge.training.distributed import resolve_device
 from latentforge.utils.files import atomic_write_json
@@ -61,19 +62,18 @@ def check_traversal_arguments(args: argparse.Namespace) -> None:
         raise ConfigError(f"--top must be >= 1, got {args.top}")
 
 
-def require_methods(model, names: tuple[str, ...], why: str) -> None:
-    missing = [name for name in names if not callable(getattr(model, name, None))]
-    if missing:
+def require_encoder(model, why: str) -> None:
+    """``ConfigError`` unless ``model`` encodes images and decodes codes (an ae or a vae)."""
+    if not isinstance(model, Encodes):
         raise ConfigError(
-            f"a {model.model_type} model has no {' or '.join(missing)}; {why} needs an ae or "
-            "vae run"
+            f"a {model.model_type} model has no encoder; {why} needs an ae or vae run"
         )
 
 
 def base_code(args: argparse.Namespace, model, device: torch.device) -> Tensor:
     """``(D,)``: the code of ``--image``, a prior draw with ``--seed``, or the prior's centre."""
     if args.image is not None:
-        require_methods(model, ("encode",), "--image")
+        require_encoder(model, "--image")
         image = take_images(load_split(args, model), [args.image], device)
         return model.encode(image)[0].detach()
     if args.seed is not None:
@@ -107,10 +107,10 @@ def run_traverse(args: argparse.Namespace) -> int:
     check_traversal_arguments(args)
     device = resolve_device(args.device)
     model = load_model(args.run, device)
-    require_methods(model, ("decode", "latent_prior", "sample_latent"), "a traversal")
+    require_encoder(model, "a traversal")
     base = base_code(args, model, device)
     if args.span == "data":
-        require_methods(model, ("encode",), "--span data")
+        require_encoder(model, "--span data")
         codes = encode_set(model, load_split(args, model), args.max_images, device=device).means
         low, high = data_span(codes)
     else:

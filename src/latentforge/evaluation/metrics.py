@@ -46,6 +46,7 @@ from latentforge.metrics.frechet import FeatureStats, frechet_distance
 from latentforge.metrics.image_quality import per_image_mse, per_image_psnr, per_image_ssim
 from latentforge.metrics.likelihood import bits_per_dim, importance_weighted_nll, negative_elbo
 from latentforge.models.base import GenerativeModel
+from latentforge.models.capabilities import GivesLikelihood, PairedOutputs, Reconstructs
 from latentforge.registry import Registry
 
 # Pseudo-count added to every class before the class-frequency KLs (Jeffreys' 1/2): a class
@@ -258,7 +259,7 @@ def _nll(inputs: EvaluationInputs) -> dict[str, float]:
 
 
 def _needs_likelihood(model: GenerativeModel, extractor: FeatureExtractor | None) -> str | None:
-    if not (hasattr(model, "encode_distribution") and hasattr(model, "log_likelihood")):
+    if not isinstance(model, GivesLikelihood):
         return (
             f"the {model.model_type} model has no encoder distribution q(z|x) and decoder "
             "likelihood p(x|z), so its likelihood cannot be estimated (a VAE has both)"
@@ -281,14 +282,14 @@ def _recon(inputs: EvaluationInputs) -> dict[str, float]:
 
 
 def _needs_reconstruct(model: GenerativeModel, extractor: FeatureExtractor | None) -> str | None:
-    if not callable(getattr(model, "reconstruct", None)):
+    if not isinstance(model, Reconstructs):
         return f"the {model.model_type} model does not reconstruct images (no encoder)"
     return None
 
 
 def is_conditional(model: GenerativeModel) -> bool:
     """Does ``model`` map given images to outputs with targets (``paired_outputs``)?"""
-    return callable(getattr(model, "paired_outputs", None))
+    return isinstance(model, PairedOutputs)
 
 
 @torch.no_grad()
@@ -309,7 +310,7 @@ def _paired(inputs: EvaluationInputs) -> dict[str, float]:
 def _needs_paired_targets(model: GenerativeModel, extractor: FeatureExtractor | None) -> str | None:
     if not is_conditional(model):
         return f"the {model.model_type} model does not map given inputs to targets"
-    if not getattr(model, "has_paired_targets", False):
+    if not (isinstance(model, PairedOutputs) and model.has_paired_targets):
         return (
             f"the {model.model_type} model trains on unpaired data: its outputs have no true "
             "targets to compare with (fid, kid and prdc compare them with the target domain)"

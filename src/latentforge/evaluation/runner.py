@@ -31,6 +31,7 @@ from latentforge.metrics.features.base import FeatureExtractor, FeatureSet
 from latentforge.metrics.features.cache import RealFeatureCache, RealFeatures, image_batches
 from latentforge.metrics.frechet import FeatureStats
 from latentforge.models.base import GenerativeModel
+from latentforge.models.capabilities import PairedOutputs
 
 REAL_SUBSET_SEED = 0  # the real subset depends on the data only, so its cache is shared
 
@@ -50,7 +51,7 @@ def model_image_shape(model: GenerativeModel) -> tuple[int, int, int]:
 
 def model_data_shape(model: GenerativeModel) -> tuple[int, int, int]:
     """The shape of one data image the model reads (an image pair for pix2pix and CycleGAN)."""
-    return tuple(getattr(model, "data_shape", model_image_shape(model)))
+    return tuple(model.data_shape) if isinstance(model, PairedOutputs) else model_image_shape(model)
 
 
 class Evaluator:

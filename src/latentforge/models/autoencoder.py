@@ -29,7 +29,6 @@ class AutoencoderConfig(EncoderDecoderConfig):
 class Autoencoder(EncoderDecoderModel):
     """Convolutional autoencoder (Hinton & Salakhutdinov 2006, https://doi.org/10.1126/science.1127647)."""
 
-    model_type = "ae"
     config_class = AutoencoderConfig
 
     def __init__(self, config: AutoencoderConfig, encoder=None, decoder=None) -> None:

@@ -29,7 +29,22 @@ if TYPE_CHECKING:
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 
-MODELS: Registry[type[GenerativeModel]] = Registry("model")
+
+class ModelRegistry(Registry["type[GenerativeModel]"]):
+    """The registry of model classes: ``@MODELS.register("vae")`` also sets the class's
+    ``model_type`` to ``"vae"``, so a model's name is written in one place."""
+
+    def register(self, name: str) -> Callable[[type[GenerativeModel]], type[GenerativeModel]]:
+        add = super().register(name)
+
+        def add_model(model_cls: type[GenerativeModel]) -> type[GenerativeModel]:
+            model_cls.model_type = name
+            return add(model_cls)
+
+        return add_model
+
+
+MODELS = ModelRegistry("model")
 
 
 @dataclasses.dataclass
@@ -58,8 +73,8 @@ class ModelConfig(Config):
 class GenerativeModel(nn.Module):
     """Base of every latentforge model.
 
-    Subclasses set ``model_type`` (the registry name) and ``config_class``, register with
-    ``@MODELS.register(name)``, and implement ``training_phases`` and ``sample``.
+    Subclasses set ``config_class``, register with ``@MODELS.register(name)`` (which sets
+    ``model_type`` to ``name``), and implement ``training_phases`` and ``sample``.
     """
 
     model_type: ClassVar[str] = ""
@@ -183,6 +198,11 @@ class GenerativeModel(nn.Module):
                 f"weights in {directory / WEIGHTS_NAME} do not fit the config ({summary})"
             ) from None
         return model.to(map_location)
+
+
+def model_kind(model: object) -> str:
+    """A model's registry name (``"vae"``), or the class name of any other module."""
+    return model.model_type if isinstance(model, GenerativeModel) else type(model).__name__
 
 
 def build_model(

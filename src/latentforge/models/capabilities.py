@@ -18,6 +18,8 @@ mixin              promises                                                   mo
 ``Inpaints``       ``inpaint(images, masks)``, ``masks(n)``                    inpainting
 ``PairedOutputs``  ``data_shape``, ``has_paired_targets``,                     pix2pix, cyclegan,
                    ``paired_outputs(images)``                                  srgan, inpainting
+``Classifies``     ``classify(images)``, ``encode_with_logits(images)``,       dbvae
+                   ``is_positive(labels)`` (+ ``Encodes``)
 =================  =========================================================  ==================
 
 Images are float tensors in [0, 1], shape ``(N, C, H, W)``; codes are ``(N, latent_dim)``.
@@ -134,6 +136,22 @@ class PairedOutputs:
         raise NotImplementedError
 
 
+class Classifies(Encodes):
+    """Also tells a positive class from the rest, from the same encoder (the DB-VAE)."""
+
+    def classify(self, images: Tensor) -> Tensor:
+        """Class logits ``(N,)``: sigmoid(logit) is the probability of the positive class."""
+        raise NotImplementedError
+
+    def encode_with_logits(self, images: Tensor) -> tuple[Tensor, Tensor]:
+        """The code ``(N, latent_dim)`` and the class logit ``(N,)`` in one encoder pass."""
+        raise NotImplementedError
+
+    def is_positive(self, labels: Tensor) -> Tensor:
+        """Boolean ``(N,)``: which data labels belong to the positive class."""
+        raise NotImplementedError
+
+
 CAPABILITIES: tuple[type, ...] = (
     Decodes,
     Reconstructs,
@@ -143,4 +161,5 @@ CAPABILITIES: tuple[type, ...] = (
     Upscales,
     Inpaints,
     PairedOutputs,
+    Classifies,
 )

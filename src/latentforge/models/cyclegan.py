@@ -156,7 +156,6 @@ GENERATORS.add(
 class CycleGAN(TranslationModel):
     """CycleGAN: unpaired image-to-image translation (Zhu et al. 2017)."""
 
-    model_type = "cyclegan"
     config_class = CycleGANConfig
     directions = (A2B, B2A)
     config: CycleGANConfig

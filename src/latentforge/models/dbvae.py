@@ -36,6 +36,7 @@ from latentforge.config import require
 from latentforge.errors import DataError
 from latentforge.losses.divergence import kl_standard_normal
 from latentforge.models.base import MODELS
+from latentforge.models.capabilities import Classifies, Encodes
 from latentforge.models.latent_histogram import (
     DEFAULT_ALPHA,
     check_histogram_options,
@@ -91,19 +92,19 @@ class EncodedSet:
 
 
 @torch.no_grad()
-def encode_batches(model: VAE, batches: Iterable[Batch]) -> EncodedSet:
+def encode_batches(model: Encodes, batches: Iterable[Batch]) -> EncodedSet:
     """Encode every batch with ``model`` in eval mode (its training mode is restored).
 
-    Uses ``model.encode_with_logits`` when the model has one (the DB-VAE), else
+    Uses ``model.encode_with_logits`` when the model classifies too (the DB-VAE), else
     ``model.encode``. Results are float32 on the CPU.
     """
     was_training = model.training
     model.eval()
     codes, logits, labels = [], [], []
-    encode_with_logits = getattr(model, "encode_with_logits", None)
+    classifies = isinstance(model, Classifies)
     for batch in batches:
-        if encode_with_logits is not None:
-            mu, logit = encode_with_logits(batch["images"])
+        if classifies:
+            mu, logit = model.encode_with_logits(batch["images"])
             logits.append(logit.float().cpu())
         else:
             mu = model.encode(batch["images"])
@@ -121,10 +122,9 @@ def encode_batches(model: VAE, batches: Iterable[Batch]) -> EncodedSet:
 
 
 @MODELS.register("dbvae")
-class DBVAE(VAE):
+class DBVAE(VAE, Classifies):
     """Debiasing VAE: a classifier trained on data resampled by latent rarity."""
 
-    model_type = "dbvae"
     config_class = DBVAEConfig
     config: DBVAEConfig
 

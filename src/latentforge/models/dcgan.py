@@ -64,7 +64,6 @@ class DCGANConfig(AdversarialConfig):
 class DCGAN(AdversarialModel):
     """Deep convolutional GAN (Radford et al. 2015)."""
 
-    model_type = "dcgan"
     config_class = DCGANConfig
     config: DCGANConfig
 

@@ -44,7 +44,6 @@ class GANConfig(AdversarialConfig):
 class GAN(AdversarialModel):
     """GAN with fully connected generator and discriminator (Goodfellow et al. 2014)."""
 
-    model_type = "gan"
     config_class = GANConfig
     config: GANConfig
 

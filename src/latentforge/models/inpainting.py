@@ -108,7 +108,6 @@ class InpaintingConfig(RestorationConfig):
 class Inpainting(RestorationGAN, Inpaints):
     """Image inpainting GAN (Pathak et al. 2016; Iizuka et al. 2017): masked image + mask in."""
 
-    model_type = "inpainting"
     config_class = InpaintingConfig
     config: InpaintingConfig
 

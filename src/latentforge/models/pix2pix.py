@@ -108,7 +108,6 @@ class Pix2PixConfig(TranslationConfig):
 class Pix2Pix(TranslationModel):
     """pix2pix: paired image-to-image translation (Isola et al. 2017)."""
 
-    model_type = "pix2pix"
     config_class = Pix2PixConfig
     has_paired_targets = True  # each source comes with its true output
     config: Pix2PixConfig

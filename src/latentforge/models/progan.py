@@ -111,7 +111,6 @@ class ProGANConfig(AdversarialConfig):
 class ProGAN(AdversarialModel):
     """Progressive GAN (Karras et al. 2018): grows from 4x4 to the image size, fading in."""
 
-    model_type = "progan"
     config_class = ProGANConfig
     config: ProGANConfig
     generator: GrowingGenerator

@@ -147,7 +147,6 @@ class SRGANConfig(RestorationConfig):
 class SRGAN(RestorationGAN, Upscales):
     """Super-resolution GAN (Ledig et al. 2017): SRResNet generator, sub-pixel upsampling."""
 
-    model_type = "srgan"
     config_class = SRGANConfig
     config: SRGANConfig
 

@@ -46,7 +46,6 @@ class VAE(EncoderDecoderModel, GivesLikelihood):
     in closed form.
     """
 
-    model_type = "vae"
     config_class = VAEConfig
     config: VAEConfig
 

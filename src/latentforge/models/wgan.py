@@ -45,7 +45,6 @@ class WGANGPConfig(DCGANConfig):
 class WGAN(DCGAN):
     """Wasserstein GAN with weight clipping (Arjovsky et al. 2017), DCGAN networks."""
 
-    model_type = "wgan"
     config_class = WGANConfig
 
 
@@ -53,5 +52,4 @@ class WGAN(DCGAN):
 class WGANGP(DCGAN):
     """Wasserstein GAN with gradient penalty (Gulrajani et al. 2017), DCGAN networks."""
 
-    model_type = "wgan-gp"
     config_class = WGANGPConfig
