@@ -11,6 +11,7 @@ from scipy import stats
 
 from latentforge.errors import ConfigError, ShapeError
 from latentforge.losses import (
+    DECODER_NLL,
     RECONSTRUCTION_LOSSES,
     bce_per_sample_with_logits,
     bce_sum_with_logits,
@@ -135,3 +136,17 @@ def test_losses_are_summed_over_pixels_not_averaged() -> None:
     wide = mse_sum(torch.zeros(2, 1, 2, 4), torch.ones(2, 1, 2, 4)).item()
     batch = mse_sum(torch.zeros(4, 1, 2, 2), torch.ones(4, 1, 2, 2)).item()
     assert (small, wide, batch) == (4.0, 8.0, 4.0)
+
+
+def test_the_per_image_registry_is_the_training_loss_per_image_plus_its_constant():
+    generator = torch.Generator().manual_seed(3)
+    logits = torch.randn(5, 2, 3, 4, generator=generator)
+    target = torch.rand(5, 2, 3, 4, generator=generator)
+    assert DECODER_NLL.names() == RECONSTRUCTION_LOSSES.names()
+    constants = {"bce": 0.0, "mse": 0.5 * 24 * math.log(math.pi)}  # (D/2) log(pi), D = 24
+    for name, constant in constants.items():
+        per_image = DECODER_NLL.get(name)(logits, target)
+        assert per_image.shape == (5,)
+        torch.testing.assert_close(
+            per_image.mean() - constant, RECONSTRUCTION_LOSSES.get(name)(logits, target)
+        )

@@ -12,9 +12,10 @@ from latentforge.errors import ConfigError
 from latentforge.losses import non_saturating_generator_loss
 from latentforge.losses.perceptual import feature_loss, layer_outputs
 from latentforge.models import MODELS, SRGAN, GenerativeModel, SRGANConfig
+from latentforge.models.adversarial_game import AdversarialGameConfig
 from latentforge.steps.train_config import TrainConfig
 
-from .helpers import blob_bundle, run_engine, tiny_srgan
+from .helpers import blob_bundle, run_engine, tiny_inpainting, tiny_srgan
 
 
 def test_srgan_is_registered_with_the_paper_defaults() -> None:
@@ -101,6 +102,22 @@ def test_pretraining_comes_before_the_adversarial_phases() -> None:
     assert [phases["discriminator"].steps_at(c) for c in (2, 3)] == [0, 2]
     assert [phases["generator"].steps_at(c) for c in (2, 3)] == [0, 1]
     assert not phases["generator"].uses_data  # it restores the discriminator's last batch
+
+
+@pytest.mark.parametrize("model_type", ["srgan", "inpainting"])
+def test_restoration_games_warm_the_discriminator_up_after_the_pretraining(model_type) -> None:
+    config_class = MODELS.get(model_type).config_class
+    assert issubclass(config_class, AdversarialGameConfig)  # one set of game options
+    build = tiny_srgan if model_type == "srgan" else tiny_inpainting
+    model = build(pretrain_steps=2, d_steps=1, d_warmup_steps=4, d_warmup_cycles=3)
+    phases = {p.name: p for p in model.training_phases(TrainConfig())}
+    cycles = range(7)
+    assert [phases["pretrain"].steps_at(c) for c in cycles] == [1, 1, 0, 0, 0, 0, 0]
+    assert [phases["discriminator"].steps_at(c) for c in cycles] == [0, 0, 4, 4, 4, 1, 1]
+    assert [phases["generator"].steps_at(c) for c in cycles] == [0, 0, 1, 1, 1, 1, 1]
+    assert phases["generator"].log_grad_norm  # the health monitor reads it, as for a GAN
+    with pytest.raises(ConfigError, match="--d-warmup-steps must be >= 1"):
+        build(d_warmup_steps=0)
 
 
 def test_random_features_stay_out_of_the_saved_weights(tmp_path) -> None:

@@ -52,7 +52,7 @@ from latentforge.data.base import ImageSet
 from latentforge.data.batching import iterate_batches
 from latentforge.errors import ConfigError, DataError
 from latentforge.losses.divergence import kl_standard_normal
-from latentforge.losses.reconstruction import RECONSTRUCTION_PER_IMAGE
+from latentforge.losses.reconstruction import DECODER_NLL
 from latentforge.metrics.image_quality import per_image_mse, per_image_ssim
 from latentforge.models.base import model_kind
 from latentforge.models.capabilities import Encodes, GivesLikelihood
@@ -135,9 +135,10 @@ def _require_vae(model: nn.Module, score: str) -> None:
 def negative_elbo(
     model: nn.Module, images: Tensor, samples: int = 1, generator: torch.Generator | None = None
 ) -> Tensor:
-    """-ELBO per image, E_q[-log p(x|z)] from ``samples`` draws of z, + KL in closed form."""
+    """-ELBO per image, E_q[-log p(x|z)] from ``samples`` draws of z, + KL in closed form;
+    -log p(x|z) is the decoder's normalised likelihood (``DECODER_NLL``)."""
     _require_vae(model, "elbo")
-    nll_per_image = RECONSTRUCTION_PER_IMAGE.get(model.config.reconstruction)
+    nll_per_image = DECODER_NLL.get(model.config.reconstruction)
     mu, logvar = model.encode_distribution(images)
     nll = torch.zeros(images.shape[0], device=images.device, dtype=mu.dtype)
     for _ in range(samples):
@@ -151,11 +152,12 @@ def negative_elbo_excess(
 ) -> Tensor:
     """-ELBO per image less the reconstruction loss of a perfect reconstruction.
 
-    The floor is the model's per-image loss at logits = logit(x) (x clamped to
-    [1e-6, 1 - 1e-6]: within D * 1e-6 of the exact binary entropy for ``bce``, of 0 for ``mse``).
+    The floor is the model's per-image -log p(x|z) at logits = logit(x) (x clamped to
+    [1e-6, 1 - 1e-6]: within D * 1e-6 of the exact binary entropy for ``bce``, of the
+    Gaussian's constant (D/2) log(pi) for ``mse``).
     """
     _require_vae(model, "elbo-excess")
-    nll_per_image = RECONSTRUCTION_PER_IMAGE.get(model.config.reconstruction)
+    nll_per_image = DECODER_NLL.get(model.config.reconstruction)
     floor = nll_per_image(torch.logit(images.clamp(1e-6, 1 - 1e-6)), images)
     return negative_elbo(model, images, samples, generator) - floor
 

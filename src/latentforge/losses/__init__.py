@@ -36,8 +36,8 @@ from latentforge.losses.divergence import (
 )
 from latentforge.losses.lipschitz import gradient_penalty, weight_clipping_
 from latentforge.losses.reconstruction import (
+    DECODER_NLL,
     RECONSTRUCTION_LOSSES,
-    RECONSTRUCTION_PER_IMAGE,
     bce_per_sample_with_logits,
     bce_sum_with_logits,
     gaussian_nll_sum,
@@ -48,8 +48,8 @@ from latentforge.losses.translation import cycle_consistency_loss, identity_loss
 
 __all__ = [
     "ADVERSARIAL_LOSSES",
+    "DECODER_NLL",
     "RECONSTRUCTION_LOSSES",
-    "RECONSTRUCTION_PER_IMAGE",
     "AdversarialLoss",
     "KLEstimate",
     "bce_discriminator_loss",

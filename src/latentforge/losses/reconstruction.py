@@ -6,7 +6,8 @@ Every loss here is **summed over all non-batch dimensions** (pixels and channels
 https://arxiv.org/abs/1312.6114). A per-pixel mean would scale the reconstruction
 term by 1/D and silently re-weight it against the KL term.
 
-The registry :data:`RECONSTRUCTION_LOSSES` is what models use; each entry takes the raw
+The registry :data:`RECONSTRUCTION_LOSSES` is what models train with (its per-image
+counterpart, with the normalising constants, is :data:`DECODER_NLL`); each entry takes the raw
 decoder output (``logits``: any real number per pixel, the image being ``sigmoid(logits)``)
 and the target images in [0, 1]:
 
@@ -137,8 +138,9 @@ def mse_from_logits(logits: Tensor, target: Tensor) -> Tensor:
 
 
 DECODER_NLL: Registry[ReconstructionLoss] = Registry("decoder likelihood")
-"""Per-image normalised -log p(x | z) ``(logits, target) -> (N,)`` for each reconstruction loss:
-the density the loss is (up to a constant) the negative log of, for likelihood estimates."""
+"""The per-image registry: normalised -log p(x | z) ``(logits, target) -> (N,)`` for each
+reconstruction loss, the density the loss is (up to a constant) the negative log of. Likelihood
+estimates and per-image scores (a VAE's negative ELBO for anomaly detection) use it."""
 
 
 @DECODER_NLL.register("bce")
@@ -156,20 +158,3 @@ def half_variance_gaussian_nll_per_sample(logits: Tensor, target: Tensor) -> Ten
     """
     num_values = target[0].numel()
     return mse_per_sample(torch.sigmoid(logits), target) + 0.5 * num_values * math.log(math.pi)
-
-
-RECONSTRUCTION_PER_IMAGE: Registry[ReconstructionLoss] = Registry("reconstruction loss")
-"""The same losses as :data:`RECONSTRUCTION_LOSSES`, one value per image: ``(N, ...) -> (N,)``
-(per-image scores such as a VAE's negative ELBO for anomaly detection)."""
-
-
-@RECONSTRUCTION_PER_IMAGE.register("bce")
-def bce_per_image_from_logits(logits: Tensor, target: Tensor) -> Tensor:
-    """Per-image entry ``"bce"``: :func:`bce_per_sample_with_logits` on the raw decoder output."""
-    return bce_per_sample_with_logits(logits, target)
-
-
-@RECONSTRUCTION_PER_IMAGE.register("mse")
-def mse_per_image_from_logits(logits: Tensor, target: Tensor) -> Tensor:
-    """Per-image entry ``"mse"``: :func:`mse_per_sample` of ``sigmoid(logits)`` and the target."""
-    return mse_per_sample(torch.sigmoid(logits), target)

@@ -9,7 +9,8 @@ or the gradient penalty (``gp_weight``; Gulrajani et al. 2017,
 https://arxiv.org/abs/1704.00028).
 
 What a model plays the game with is its own business: noise -> image (``gan``, ``dcgan``),
-image -> image (``pix2pix``), or two generators and two discriminators (``cyclegan``). Each
+image -> image (``pix2pix``, and ``srgan`` and ``inpainting``, which may pretrain their
+generator first), or two generators and two discriminators (``cyclegan``). Each
 states its losses and builds its phases with :func:`discriminator_phase` and
 :func:`generator_phase`, so the optimiser settings and the schedule mean the same everywhere.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from torch import nn
 
@@ -67,7 +68,27 @@ class AdversarialGameConfig(ModelConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_game_options(self)
+        require(
+            self.loss in ADVERSARIAL_LOSSES,
+            f"--loss must be one of {', '.join(ADVERSARIAL_LOSSES.names())}, got {self.loss!r}",
+        )
+        for flag, value in (("--d-steps", self.d_steps), ("--g-steps", self.g_steps)):
+            require(value >= 1, f"{flag} must be >= 1, got {value}")
+        require(
+            self.optimizer in OPTIMIZERS,
+            f"--optimizer must be one of {', '.join(OPTIMIZERS.names())}, got {self.optimizer!r}",
+        )
+        for flag, value in (("--lr-d", self.lr_d), ("--lr-g", self.lr_g)):
+            require(value > 0, f"{flag} must be positive, got {value}")
+        for flag, value in (("--beta1", self.beta1), ("--beta2", self.beta2)):
+            require(0.0 <= value < 1.0, f"{flag} must be in [0, 1), got {value}")
+        require(self.clip is None or self.clip > 0, f"--clip must be positive, got {self.clip}")
+        require(
+            self.clip is not None or not ADVERSARIAL_LOSSES.get(self.loss).needs_weight_clipping,
+            f"--loss {self.loss} keeps its critic Lipschitz by weight clipping: give --clip "
+            "(0.01 in the WGAN paper), or use --loss wasserstein-gp",
+        )
+        require(self.gp_weight >= 0, f"--gp-weight must be >= 0, got {self.gp_weight}")
         require(
             self.d_warmup_steps >= 1, f"--d-warmup-steps must be >= 1, got {self.d_warmup_steps}"
         )
@@ -81,45 +102,34 @@ class AdversarialGameConfig(ModelConfig):
         return OptimizerSpec(self.optimizer, lr=lr, betas=(self.beta1, self.beta2))
 
 
-def check_game_options(c: Any) -> None:
-    """The checks every adversarial config shares (fields ``loss``, ``d_steps``, ``g_steps``,
-    ``optimizer``, ``lr_d``, ``lr_g``, ``beta1``, ``beta2``, ``clip`` and ``gp_weight``), each
-    failing with a :class:`~latentforge.errors.ConfigError` that names the option."""
-    require(
-        c.loss in ADVERSARIAL_LOSSES,
-        f"--loss must be one of {', '.join(ADVERSARIAL_LOSSES.names())}, got {c.loss!r}",
-    )
-    for flag, value in (("--d-steps", c.d_steps), ("--g-steps", c.g_steps)):
-        require(value >= 1, f"{flag} must be >= 1, got {value}")
-    require(
-        c.optimizer in OPTIMIZERS,
-        f"--optimizer must be one of {', '.join(OPTIMIZERS.names())}, got {c.optimizer!r}",
-    )
-    for flag, value in (("--lr-d", c.lr_d), ("--lr-g", c.lr_g)):
-        require(value > 0, f"{flag} must be positive, got {value}")
-    for flag, value in (("--beta1", c.beta1), ("--beta2", c.beta2)):
-        require(0.0 <= value < 1.0, f"{flag} must be in [0, 1), got {value}")
-    require(c.clip is None or c.clip > 0, f"--clip must be positive, got {c.clip}")
-    require(
-        c.clip is not None or not ADVERSARIAL_LOSSES.get(c.loss).needs_weight_clipping,
-        f"--loss {c.loss} keeps its critic Lipschitz by weight clipping: give --clip "
-        "(0.01 in the WGAN paper), or use --loss wasserstein-gp",
-    )
-    require(c.gp_weight >= 0, f"--gp-weight must be >= 0, got {c.gp_weight}")
-
-
 @dataclasses.dataclass(frozen=True)
 class DiscriminatorSchedule:
-    """Discriminator steps in cycle ``c`` (0-based): ``warmup_steps`` while ``c <
-    warmup_cycles``, then ``steps``. The WGAN reference code trains the critic 100 times per
-    generator step for the first 25 generator steps, to start from a near-optimal critic."""
+    """Discriminator steps in cycle ``c`` (0-based): none before cycle ``start`` (a model that
+    pretrains its generator first), then ``warmup_steps`` for ``warmup_cycles`` cycles, then
+    ``steps``. The WGAN reference code trains the critic 100 times per generator step for the
+    first 25 generator steps, to start from a near-optimal critic."""
 
     steps: int
     warmup_steps: int = 100
     warmup_cycles: int = 0
+    start: int = 0
 
     def __call__(self, cycle: int) -> int:
-        return self.warmup_steps if cycle < self.warmup_cycles else self.steps
+        if cycle < self.start:
+            return 0
+        return self.warmup_steps if cycle - self.start < self.warmup_cycles else self.steps
+
+
+@dataclasses.dataclass(frozen=True)
+class StepsFrom:
+    """Steps in cycle ``c``: ``before`` while ``c < start``, then ``steps``."""
+
+    start: int
+    steps: int
+    before: int = 0
+
+    def __call__(self, cycle: int) -> int:
+        return self.before if cycle < self.start else self.steps
 
 
 def discriminator_phase(
@@ -127,15 +137,17 @@ def discriminator_phase(
     parameters: list[nn.Parameter],
     loss: Callable[[Batch], LossOutput],
     after_step: Callable[[], None] | None = None,
+    start: int = 0,
 ) -> Phase:
-    """``d_steps`` (or the warm-up's) steps per cycle, each on a fresh batch, at ``lr_d``."""
+    """``d_steps`` (or the warm-up's) steps per cycle from cycle ``start`` on, each on a fresh
+    batch, at ``lr_d``."""
     c = config
     return Phase(
         DISCRIMINATOR,
         parameters,
         c.optimizer_spec(c.lr_d),
         loss,
-        steps=DiscriminatorSchedule(c.d_steps, c.d_warmup_steps, c.d_warmup_cycles),
+        steps=DiscriminatorSchedule(c.d_steps, c.d_warmup_steps, c.d_warmup_cycles, start),
         uses_data=True,
         after_step=after_step,
     )
@@ -146,16 +158,18 @@ def generator_phase(
     parameters: list[nn.Parameter],
     loss: Callable[[Batch], LossOutput],
     uses_data: bool = False,
+    start: int = 0,
 ) -> Phase:
-    """``g_steps`` steps per cycle at ``lr_g``, logging the gradient norm that reaches the
-    generator. Without ``uses_data`` each step gets the discriminator's last batch (a GAN
-    that draws fresh noise uses it only for its size; a translation model trains on it)."""
+    """``g_steps`` steps per cycle from cycle ``start`` on, at ``lr_g``, logging the gradient
+    norm that reaches the generator. Without ``uses_data`` each step gets the discriminator's
+    last batch (a GAN that draws fresh noise uses it only for its size; a translation or
+    restoration model trains on it)."""
     return Phase(
         GENERATOR,
         parameters,
         config.optimizer_spec(config.lr_g),
         loss,
-        steps=config.g_steps,
+        steps=StepsFrom(start, config.g_steps) if start else config.g_steps,
         uses_data=uses_data,
         log_grad_norm=True,
     )

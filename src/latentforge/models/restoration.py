@@ -28,21 +28,30 @@ validation images the engine shows it, or else its first training batch) ``n`` t
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
 
+from latentforge.config import require
 from latentforge.errors import ConfigError
 from latentforge.losses import ADVERSARIAL_LOSSES, gradient_penalty, weight_clipping_
 from latentforge.metrics.image_quality import per_image_mse, per_image_psnr, per_image_ssim
-from latentforge.models.adversarial import DISCRIMINATOR, GENERATOR
+from latentforge.models.adversarial_game import (
+    DISCRIMINATOR,
+    GENERATOR,
+    AdversarialGameConfig,
+    StepsFrom,
+    discriminator_phase,
+    generator_phase,
+)
 from latentforge.models.adversarial_logs import score_logs
 from latentforge.models.base import GenerativeModel
 from latentforge.models.capabilities import PairedOutputs, Reconstructs
-from latentforge.models.restoration_config import RestorationConfig
+from latentforge.nn.norms_activations import NORMS
 from latentforge.steps.health import GANHealthMonitor
 from latentforge.steps.hooks import Monitor
-from latentforge.steps.phases import Batch, LossOutput, OptimizerSpec, Phase
+from latentforge.steps.phases import Batch, LossOutput, Phase
 from latentforge.viz.grid import interleave_rows
 
 PRETRAIN = "pretrain"
@@ -50,16 +59,49 @@ EVAL_SEED = 1234  # the validation degradations (masks) are the same every epoch
 Degraded = dict[str, Tensor]
 
 
-@dataclasses.dataclass(frozen=True)
-class StepsFrom:
-    """Steps in cycle ``c``: ``before`` while ``c < start``, then ``steps``."""
+@dataclasses.dataclass
+class RestorationConfig(AdversarialGameConfig):
+    """The game of a restoration GAN, the discriminator and the content-only pretraining.
+    Defaults follow SRGAN: Adam, lr 1e-4, beta1 0.9."""
 
-    start: int
-    steps: int
-    before: int = 0
+    lr_d: float = 1e-4
+    lr_g: float = 1e-4
+    beta1: float = 0.9
+    adversarial_weight: float = 1e-3
+    pretrain_steps: int = 0
+    d_channels: tuple[int, ...] = (64, 128, 256, 512)
+    d_norm: str = "batch"
+    examples: int = 64
 
-    def __call__(self, cycle: int) -> int:
-        return self.before if cycle < self.start else self.steps
+    option_help: ClassVar[dict[str, str]] = {
+        "adversarial_weight": "weight of the adversarial term in the generator loss (0: content "
+        "loss only, no discriminator)",
+        "pretrain_steps": "first train the generator on the content loss alone for this many steps",
+        **AdversarialGameConfig.option_help,
+        "g_steps": "generator steps per cycle (on the discriminator's last batch)",
+        "d_warmup_cycles": "cycles after the pretraining that use --d-warmup-steps",
+        "d_channels": "discriminator channels per stride-2 convolution, from the image side",
+        "d_norm": "discriminator normalisation: batch, instance, group or none",
+        "examples": "how many example images the model keeps for sample()",
+    }
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        require(
+            self.adversarial_weight >= 0,
+            f"--adversarial-weight must be >= 0, got {self.adversarial_weight}",
+        )
+        require(
+            self.pretrain_steps >= 0, f"--pretrain-steps must be >= 0, got {self.pretrain_steps}"
+        )
+        require(
+            len(self.d_channels) >= 1 and min(self.d_channels) >= 1,
+            f"--d-channels must be positive ints, got {self.d_channels}",
+        )
+        require(
+            self.d_norm in NORMS, f"--d-norm must be one of {', '.join(NORMS)}, got {self.d_norm!r}"
+        )
+        require(self.examples >= 1, f"--examples must be >= 1, got {self.examples}")
 
 
 def cpu_generator(generator: torch.Generator | None) -> torch.Generator | None:
@@ -213,49 +255,31 @@ class RestorationGAN(GenerativeModel, Reconstructs, PairedOutputs):
         return LossOutput(loss, logs)
 
     def training_phases(self, train) -> list[Phase]:
-        """``pretrain`` (content loss, the first ``pretrain_steps`` cycles), then
-        ``discriminator`` ``d_steps`` and ``generator`` ``g_steps`` times per cycle; one
-        ``generator`` phase on the content loss when ``adversarial_weight`` is 0."""
+        """``pretrain`` (content loss, the first ``pretrain_steps`` cycles), then the game's
+        ``discriminator`` and ``generator`` phases (with the discriminator warm-up counted from
+        the end of the pretraining); one ``generator`` phase on the content loss when
+        ``adversarial_weight`` is 0."""
         c = self.config
         self.prepare_training()
-
-        def spec(lr: float) -> OptimizerSpec:
-            return OptimizerSpec(c.optimizer, lr=lr, betas=(c.beta1, c.beta2))
-
         generator_params = list(self.generator.parameters())
+        content_only = Phase(
+            GENERATOR, generator_params, c.optimizer_spec(c.lr_g), self.content_phase_loss
+        )
         if c.adversarial_weight == 0:
-            return [Phase(GENERATOR, generator_params, spec(c.lr_g), self.content_phase_loss)]
+            return [content_only]
         phases = []
         if c.pretrain_steps:
-            phases.append(
-                Phase(
-                    PRETRAIN,
-                    generator_params,
-                    spec(c.lr_g),
-                    self.content_phase_loss,
-                    steps=StepsFrom(c.pretrain_steps, 0, before=1),
-                )
-            )
+            pretrain = StepsFrom(c.pretrain_steps, 0, before=1)
+            phases.append(dataclasses.replace(content_only, name=PRETRAIN, steps=pretrain))
         clip = self.clip_discriminator if c.clip is not None else None
-        phases += [
-            Phase(
-                DISCRIMINATOR,
-                list(self.discriminator.parameters()),
-                spec(c.lr_d),
-                self.discriminator_loss,
-                steps=StepsFrom(c.pretrain_steps, c.d_steps),
-                after_step=clip,
+        discriminator_params = list(self.discriminator.parameters())
+        return [
+            *phases,
+            discriminator_phase(
+                c, discriminator_params, self.discriminator_loss, clip, start=c.pretrain_steps
             ),
-            Phase(
-                GENERATOR,
-                generator_params,
-                spec(c.lr_g),
-                self.generator_loss,
-                steps=StepsFrom(c.pretrain_steps, c.g_steps),
-                uses_data=False,
-            ),
+            generator_phase(c, generator_params, self.generator_loss, start=c.pretrain_steps),
         ]
-        return phases
 
     def prepare_training(self) -> None:
         """Checks and set-up before training (a subclass loads its feature network here)."""
