@@ -11,10 +11,12 @@ from latentforge.apps.anomaly import (
     ThresholdRule,
     anomaly_scores,
     detection_metrics,
+    detector_path,
     fit_detector,
+    load_detector,
+    save_detector,
     score_statistics,
 )
-from latentforge.apps.anomaly_store import detector_path, load_detector, save_detector
 from latentforge.data.base import TensorImageSet
 from latentforge.errors import CheckpointError, ConfigError, DataError
 

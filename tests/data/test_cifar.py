@@ -8,8 +8,7 @@ import torch
 from latentforge.data import download as download_module
 from latentforge.data import load_data
 from latentforge.data.cifar import CIFAR10_CLASSES, read_cifar_batches
-from latentforge.data.download import RemoteFile
-from latentforge.data.remote_files import REMOTE_FILES
+from latentforge.data.download import REMOTE_FILES, RemoteFile
 from latentforge.errors import DataError
 
 from .writers import md5_of, write_cifar_folder

@@ -6,9 +6,8 @@ import torch
 
 from latentforge.data import download as download_module
 from latentforge.data import load_data
-from latentforge.data.download import RemoteFile
+from latentforge.data.download import REMOTE_FILES, RemoteFile
 from latentforge.data.mnist_sets import FASHION_MNIST_CLASSES, IDX_FILES
-from latentforge.data.remote_files import REMOTE_FILES
 from latentforge.errors import DataError
 
 from .writers import md5_of, write_mnist_folder

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from latentforge.losses import ADVERSARIAL_LOSSES
-from latentforge.models.adversarial_logs import score_logs
+from latentforge.models.adversarial import score_logs
 
 REAL = torch.tensor([2.0, -1.0, 0.5, 3.0])
 FAKE = torch.tensor([-2.0, 1.0, -0.5, -4.0])

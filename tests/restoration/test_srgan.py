@@ -12,7 +12,7 @@ from latentforge.errors import ConfigError
 from latentforge.losses import non_saturating_generator_loss
 from latentforge.losses.perceptual import feature_loss, layer_outputs
 from latentforge.models import MODELS, SRGAN, GenerativeModel, SRGANConfig
-from latentforge.models.adversarial_game import AdversarialGameConfig
+from latentforge.models.adversarial import AdversarialGameConfig
 from latentforge.steps.train_config import TrainConfig
 
 from .helpers import blob_bundle, run_engine, tiny_inpainting, tiny_srgan

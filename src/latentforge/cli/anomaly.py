@@ -28,8 +28,9 @@ from latentforge.apps.anomaly import (
     ThresholdRule,
     detection_metrics,
     fit_detector,
+    load_detector,
+    save_detector,
 )
-from latentforge.apps.anomaly_store import load_detector, save_detector
 from latentforge.cli.options import _int_tuple
 from latentforge.cli.run_data import add_data_arguments, load_split
 from latentforge.data.base import ImageSet

@@ -15,9 +15,7 @@ import torch
 
 from latentforge.data.arrays import class_names_for, labels_from_array
 from latentforge.data.base import TensorImageSet
-from latentforge.data.download import extract_tar_folder, verify_file
-from latentforge.data.fetch import fetch_files
-from latentforge.data.remote_files import REMOTE_FILES
+from latentforge.data.download import REMOTE_FILES, extract_tar_folder, fetch_files, verify_file
 from latentforge.data.sources import DATASETS, LoadRequest, Source
 from latentforge.errors import DataError
 

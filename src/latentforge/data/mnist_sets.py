@@ -14,10 +14,9 @@ from pathlib import Path
 
 from latentforge.data.arrays import class_names_for, images_from_array, labels_from_array
 from latentforge.data.base import TensorImageSet
-from latentforge.data.fetch import fetch_files
+from latentforge.data.download import REMOTE_FILES, fetch_files
 from latentforge.data.idx import read_idx
 from latentforge.data.npz import read_npz
-from latentforge.data.remote_files import REMOTE_FILES
 from latentforge.data.sources import DATASETS, LoadRequest, Source
 
 FASHION_MNIST_CLASSES = (

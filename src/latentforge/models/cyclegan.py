@@ -45,8 +45,7 @@ from latentforge.losses import (
     weight_clipping_,
 )
 from latentforge.metrics.diversity import diversity_ratio
-from latentforge.models.adversarial_game import discriminator_phase, generator_phase
-from latentforge.models.adversarial_logs import score_logs
+from latentforge.models.adversarial import discriminator_phase, generator_phase, score_logs
 from latentforge.models.base import MODELS
 from latentforge.models.image_pool import ImagePool
 from latentforge.models.translation import (

@@ -33,8 +33,7 @@ from latentforge.config import require
 from latentforge.data.pairs import split_pair
 from latentforge.losses import ADVERSARIAL_LOSSES, gradient_penalty, l1_loss, weight_clipping_
 from latentforge.metrics.diversity import diversity_ratio
-from latentforge.models.adversarial_game import discriminator_phase, generator_phase
-from latentforge.models.adversarial_logs import score_logs
+from latentforge.models.adversarial import discriminator_phase, generator_phase, score_logs
 from latentforge.models.base import MODELS
 from latentforge.models.translation import (
     TranslationConfig,

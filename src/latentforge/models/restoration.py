@@ -37,15 +37,15 @@ from latentforge.config import require
 from latentforge.errors import ConfigError
 from latentforge.losses import ADVERSARIAL_LOSSES, gradient_penalty, weight_clipping_
 from latentforge.metrics.image_quality import per_image_mse, per_image_psnr, per_image_ssim
-from latentforge.models.adversarial_game import (
+from latentforge.models.adversarial import (
     DISCRIMINATOR,
     GENERATOR,
     AdversarialGameConfig,
     StepsFrom,
     discriminator_phase,
     generator_phase,
+    score_logs,
 )
-from latentforge.models.adversarial_logs import score_logs
 from latentforge.models.base import GenerativeModel
 from latentforge.models.capabilities import PairedOutputs, Reconstructs
 from latentforge.nn.norms_activations import NORMS

@@ -25,7 +25,7 @@ from latentforge.config import require
 from latentforge.data.pairs import LAYOUT, split_pair
 from latentforge.errors import ConfigError
 from latentforge.metrics.image_quality import per_image_psnr, per_image_ssim
-from latentforge.models.adversarial_game import (
+from latentforge.models.adversarial import (
     DISCRIMINATOR,
     GENERATOR,
     AdversarialGameConfig,

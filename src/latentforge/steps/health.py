@@ -5,7 +5,7 @@ the log interval under ``train/<phase>/<name>``. From the discriminator phase: `
 ``loss_vs_chance`` (L_D over its value at chance; bounded losses only), ``score_scale``
 (mean |raw score|), ``d_real`` / ``d_fake``; from the generator phase: ``grad_norm`` (the
 gradient that reaches the generator), ``diversity`` (mean pairwise distance of generated
-images over that of real ones) and ``loss_ratio`` (see ``models/adversarial_logs.py``).
+images over that of real ones) and ``loss_ratio`` (see ``models/adversarial.py``).
 
 =====================  ==============================================================
 warning                fires when, for ``patience`` records in a row (``long_patience``
