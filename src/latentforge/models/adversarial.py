@@ -245,12 +245,80 @@ class AdversarialConfig(AdversarialGameConfig):
         require(self.z_dim >= 1, f"--z-dim must be >= 1, got {self.z_dim}")
 
 
-class AdversarialModel(GenerativeModel, Decodes):
-    """A generator G: noise -> image and a discriminator D: image -> score, trained in turns.
+class GameModel(GenerativeModel):
+    """A model with one generator and one discriminator playing the game of its config: the
+    two networks (built by the subclass, or any ``nn.Module`` of the right shapes passed in),
+    the adversarial loss by name, and the two phases."""
 
-    Subclasses build the two networks (``build_generator``, ``build_discriminator``); any
-    ``nn.Module`` with the right shapes may be passed instead.
-    """
+    config: AdversarialGameConfig
+
+    def __init__(
+        self,
+        config: AdversarialGameConfig,
+        generator: nn.Module | None = None,
+        discriminator: nn.Module | None = None,
+    ) -> None:
+        super().__init__(config)
+        self.generator = generator or self.build_generator()
+        self.discriminator = discriminator or self.build_discriminator()
+        self.adversarial_loss = ADVERSARIAL_LOSSES.get(config.loss)
+        self._last_d_loss: Tensor | None = None
+
+    def build_generator(self) -> nn.Module:
+        raise NotImplementedError
+
+    def build_discriminator(self) -> nn.Module:
+        raise NotImplementedError
+
+    def add_gradient_penalty(
+        self,
+        loss: Tensor,
+        logs: dict[str, Tensor],
+        critic: Callable[[Tensor], Tensor],
+        real: Tensor,
+        fake: Tensor,
+    ) -> Tensor:
+        """``loss`` plus the gradient penalty where the loss needs one (logged as
+        ``gradient_penalty``); remembers the result for the generator's ``loss_ratio``."""
+        if self.adversarial_loss.needs_gradient_penalty:
+            penalty = gradient_penalty(critic, real, fake, self.config.gp_weight)
+            logs["gradient_penalty"] = penalty.detach()
+            loss = loss + penalty
+        self._last_d_loss = loss.detach()
+        return loss
+
+    def loss_ratio(self, generator_loss: Tensor) -> dict[str, Tensor]:
+        """``{"loss_ratio": L_G / |L_D|}`` once a discriminator step has run, else ``{}``."""
+        if self._last_d_loss is None:
+            return {}
+        return {"loss_ratio": generator_loss.detach() / self._last_d_loss.abs().clamp_min(1e-8)}
+
+    def game_phases(
+        self,
+        discriminator_loss: Callable[[Batch], LossOutput],
+        generator_loss: Callable[[Batch], LossOutput],
+        start: int = 0,
+    ) -> list[Phase]:
+        """The discriminator phase (weight clipping after each step when ``clip`` is set),
+        then the generator phase on the discriminator's last batch, from cycle ``start``."""
+        c = self.config
+        clip = self.clip_discriminator if c.clip is not None else None
+        discriminator_params = list(self.discriminator.parameters())
+        return [
+            discriminator_phase(c, discriminator_params, discriminator_loss, clip, start),
+            generator_phase(c, list(self.generator.parameters()), generator_loss, start=start),
+        ]
+
+    def clip_discriminator(self) -> None:
+        """Clamp every discriminator weight to [-clip, clip] (WGAN, Arjovsky et al. 2017)."""
+        weight_clipping_(self.discriminator, self.config.clip)
+
+    def ema_module(self) -> nn.Module:
+        return self.generator
+
+
+class AdversarialModel(GameModel, Decodes):
+    """A generator G: noise -> image and a discriminator D: image -> score, trained in turns."""
 
     config: AdversarialConfig
 
@@ -260,12 +328,8 @@ class AdversarialModel(GenerativeModel, Decodes):
         generator: nn.Module | None = None,
         discriminator: nn.Module | None = None,
     ) -> None:
-        super().__init__(config)
-        self.generator = generator or self.build_generator()
-        self.discriminator = discriminator or self.build_discriminator()
-        self.adversarial_loss = ADVERSARIAL_LOSSES.get(config.loss)
+        super().__init__(config, generator, discriminator)
         self._check_networks()
-        self._last_d_loss: Tensor | None = None
         # when the health monitor warns; change before training to tune it
         self.health_thresholds = HealthThresholds()
 
@@ -273,12 +337,6 @@ class AdversarialModel(GenerativeModel, Decodes):
     @property
     def image_shape(self) -> tuple[int, int, int]:
         return (self.config.in_channels, *self.config.image_size)
-
-    def build_generator(self) -> nn.Module:
-        raise NotImplementedError
-
-    def build_discriminator(self) -> nn.Module:
-        raise NotImplementedError
 
     def _check_networks(self) -> None:
         expect_output_shape(self.generator, "generator", (self.config.z_dim,), self.image_shape)
@@ -320,11 +378,7 @@ class AdversarialModel(GenerativeModel, Decodes):
         """L_D on a batch of real images and as many generated ones (G is not trained), plus
         the gradient penalty where the loss needs one."""
         real, fake, loss, logs = self._judge(batch["images"])
-        if self.adversarial_loss.needs_gradient_penalty:
-            penalty = gradient_penalty(self.discriminator, real, fake, self.config.gp_weight)
-            logs["gradient_penalty"] = penalty.detach()
-            loss = loss + penalty
-        self._last_d_loss = loss.detach()
+        loss = self.add_gradient_penalty(loss, logs, self.discriminator, real, fake)
         return LossOutput(loss, logs)
 
     def generator_loss(self, batch: Batch) -> LossOutput:
@@ -333,9 +387,7 @@ class AdversarialModel(GenerativeModel, Decodes):
         real = batch["images"]
         fake = self.generator(self.sample_latent(real.shape[0]))
         loss = self.adversarial_loss.generator_loss(self.discriminator(fake))
-        logs: dict[str, Tensor | float] = {"diversity": diversity_ratio(fake, real * 2.0 - 1.0)}
-        if self._last_d_loss is not None:
-            logs["loss_ratio"] = loss.detach() / self._last_d_loss.abs().clamp_min(1e-8)
+        logs = {"diversity": diversity_ratio(fake, real * 2.0 - 1.0), **self.loss_ratio(loss)}
         return LossOutput(loss, logs)
 
     def training_phases(self, train) -> list[Phase]:
@@ -343,17 +395,7 @@ class AdversarialModel(GenerativeModel, Decodes):
 
         The training ``--lr`` is not used: the phases take ``lr_d`` and ``lr_g``.
         """
-        clip = self.clip_discriminator if self.config.clip is not None else None
-        return [
-            discriminator_phase(
-                self.config, list(self.discriminator.parameters()), self.discriminator_loss, clip
-            ),
-            generator_phase(self.config, list(self.generator.parameters()), self.generator_loss),
-        ]
-
-    def clip_discriminator(self) -> None:
-        """Clamp every discriminator weight to [-clip, clip] (WGAN, Arjovsky et al. 2017)."""
-        weight_clipping_(self.discriminator, self.config.clip)
+        return self.game_phases(self.discriminator_loss, self.generator_loss)
 
     @torch.no_grad()
     def evaluation_losses(self, batch: Batch) -> dict[str, Tensor]:
@@ -367,6 +409,3 @@ class AdversarialModel(GenerativeModel, Decodes):
         if not self.config.health_checks:
             return []
         return [GANHealthMonitor(DISCRIMINATOR, GENERATOR, self.health_thresholds)]
-
-    def ema_module(self) -> nn.Module:
-        return self.generator

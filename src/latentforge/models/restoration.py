@@ -35,18 +35,15 @@ from torch import Tensor, nn
 
 from latentforge.config import require
 from latentforge.errors import ConfigError
-from latentforge.losses import ADVERSARIAL_LOSSES, gradient_penalty, weight_clipping_
 from latentforge.metrics.image_quality import per_image_mse, per_image_psnr, per_image_ssim
 from latentforge.models.adversarial import (
     DISCRIMINATOR,
     GENERATOR,
     AdversarialGameConfig,
+    GameModel,
     StepsFrom,
-    discriminator_phase,
-    generator_phase,
     score_logs,
 )
-from latentforge.models.base import GenerativeModel
 from latentforge.models.capabilities import PairedOutputs, Reconstructs
 from latentforge.nn.norms_activations import NORMS
 from latentforge.steps.health import GANHealthMonitor
@@ -112,7 +109,7 @@ def cpu_generator(generator: torch.Generator | None) -> torch.Generator | None:
     return torch.Generator().manual_seed(generator.initial_seed())
 
 
-class RestorationGAN(GenerativeModel, Reconstructs, PairedOutputs):
+class RestorationGAN(GameModel, Reconstructs, PairedOutputs):
     """Base of ``srgan`` and ``inpainting``. Subclasses build the two networks and say how an
     image is degraded, restored, compared (content loss) and scored by the discriminator."""
 
@@ -124,22 +121,12 @@ class RestorationGAN(GenerativeModel, Reconstructs, PairedOutputs):
         generator: nn.Module | None = None,
         discriminator: nn.Module | None = None,
     ) -> None:
-        super().__init__(config)
-        self.generator = generator or self.build_generator()
-        self.discriminator = discriminator or self.build_discriminator()
-        self.adversarial_loss = ADVERSARIAL_LOSSES.get(config.loss)
+        super().__init__(config, generator, discriminator)
         shape = (config.examples, config.in_channels, *config.image_size)
         self.register_buffer("example_images", torch.zeros(shape, dtype=torch.uint8))
         self.register_buffer("example_count", torch.zeros((), dtype=torch.int64))
-        self._last_d_loss: Tensor | None = None
 
-    # --- what a subclass defines ---------------------------------------------------------
-    def build_generator(self) -> nn.Module:
-        raise NotImplementedError
-
-    def build_discriminator(self) -> nn.Module:
-        raise NotImplementedError
-
+    # --- what a subclass defines (and build_generator, build_discriminator) ---------------
     def degrade(self, images: Tensor, generator: torch.Generator | None = None) -> Degraded:
         """The generator's inputs made from clean images in [0, 1] (tensors in [-1, 1])."""
         raise NotImplementedError
@@ -234,12 +221,8 @@ class RestorationGAN(GenerativeModel, Reconstructs, PairedOutputs):
         real_scores, fake_scores = self.score(real, degraded), self.score(fake, degraded)
         loss = self.adversarial_loss.discriminator_loss(real_scores, fake_scores)
         logs = score_logs(self.adversarial_loss, real_scores, fake_scores, loss)
-        if self.adversarial_loss.needs_gradient_penalty:
-            critic = lambda x: self.score(x, degraded)  # noqa: E731
-            penalty = gradient_penalty(critic, real, fake, self.config.gp_weight)
-            logs["gradient_penalty"] = penalty.detach()
-            loss = loss + penalty
-        self._last_d_loss = loss.detach()
+        critic = lambda x: self.score(x, degraded)  # noqa: E731
+        loss = self.add_gradient_penalty(loss, logs, critic, real, fake)
         return LossOutput(loss, logs)
 
     def generator_loss(self, batch: Batch) -> LossOutput:
@@ -250,8 +233,7 @@ class RestorationGAN(GenerativeModel, Reconstructs, PairedOutputs):
         loss = content + self.config.adversarial_weight * adversarial
         logs = {k: v.detach() for k, v in logs.items()}
         logs.update(content=content.detach(), adversarial=adversarial.detach())
-        if self._last_d_loss is not None:
-            logs["loss_ratio"] = adversarial.detach() / self._last_d_loss.abs().clamp_min(1e-8)
+        logs.update(self.loss_ratio(adversarial))
         return LossOutput(loss, logs)
 
     def training_phases(self, train) -> list[Phase]:
@@ -271,21 +253,13 @@ class RestorationGAN(GenerativeModel, Reconstructs, PairedOutputs):
         if c.pretrain_steps:
             pretrain = StepsFrom(c.pretrain_steps, 0, before=1)
             phases.append(dataclasses.replace(content_only, name=PRETRAIN, steps=pretrain))
-        clip = self.clip_discriminator if c.clip is not None else None
-        discriminator_params = list(self.discriminator.parameters())
         return [
             *phases,
-            discriminator_phase(
-                c, discriminator_params, self.discriminator_loss, clip, start=c.pretrain_steps
-            ),
-            generator_phase(c, generator_params, self.generator_loss, start=c.pretrain_steps),
+            *self.game_phases(self.discriminator_loss, self.generator_loss, c.pretrain_steps),
         ]
 
     def prepare_training(self) -> None:
         """Checks and set-up before training (a subclass loads its feature network here)."""
-
-    def clip_discriminator(self) -> None:
-        weight_clipping_(self.discriminator, self.config.clip)
 
     # --- engine hooks --------------------------------------------------------------------
     @torch.no_grad()
@@ -321,6 +295,3 @@ class RestorationGAN(GenerativeModel, Reconstructs, PairedOutputs):
         if not self.config.health_checks or self.config.adversarial_weight == 0:
             return []
         return [GANHealthMonitor(DISCRIMINATOR, GENERATOR)]
-
-    def ema_module(self) -> nn.Module:
-        return self.generator
