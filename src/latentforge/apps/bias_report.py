@@ -23,7 +23,7 @@ from latentforge.errors import ConfigError
 from latentforge.utils.files import atomic_write_bytes, atomic_write_json, atomic_write_text
 from latentforge.viz.bias_plots import plot_latent_histograms, plot_weight_histogram
 from latentforge.viz.grid import make_grid, save_image
-from latentforge.viz.report import _STYLE, _png_tag
+from latentforge.viz.report import REPORT_STYLE, png_tag
 
 GRID_SCALE = 2
 
@@ -83,18 +83,18 @@ def _html(summary: dict, pngs: dict[str, bytes], title: str) -> str:
         parts += ["<h2>By class</h2>", _class_rows_html(summary["classes"])]
     parts += [
         "<h2>Rarest and most common latent regions</h2><div class='grids'>",
-        figure.format(_png_tag(pngs["rarest"], "grid", "rarest"), "lowest density (rarest)"),
-        figure.format(_png_tag(pngs["most_common"], "grid", "common"), "highest density"),
+        figure.format(png_tag(pngs["rarest"], "grid", "rarest"), "lowest density (rarest)"),
+        figure.format(png_tag(pngs["most_common"], "grid", "common"), "highest density"),
         "</div><h2>Per latent dimension</h2><p>One row per dimension (rarest bin first): "
         "images from its rarest non-empty bin, then from its most common bin.</p>",
-        _png_tag(pngs["regions"], "grid", "regions"),
+        png_tag(pngs["regions"], "grid", "regions"),
         "<h2>Sampling weights</h2>",
-        _png_tag(pngs["weights"], "", "weights"),
-        _png_tag(pngs["latent_histograms"], "", "latent histograms"),
+        png_tag(pngs["weights"], "", "weights"),
+        png_tag(pngs["latent_histograms"], "", "latent histograms"),
     ]
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>latentforge bias report</title>"
-        f"<style>{_STYLE}</style></head><body>{''.join(parts)}</body></html>\n"
+        f"<style>{REPORT_STYLE}</style></head><body>{''.join(parts)}</body></html>\n"
     )
 
 

@@ -19,7 +19,7 @@ from latentforge.config import Config
 from latentforge.errors import CheckpointError, ConfigError
 from latentforge.registry import Registry
 from latentforge.utils.files import atomic_write_json, read_json
-from latentforge.utils.weights import load_weights, save_weights
+from latentforge.utils.weights import load_state_exactly, load_weights, save_weights
 
 if TYPE_CHECKING:
     from latentforge.steps.hooks import Callback, Monitor
@@ -190,13 +190,9 @@ class GenerativeModel(nn.Module):
             raise CheckpointError(str(err)) from None
         state = load_weights(directory / WEIGHTS_NAME, meta.get("weights_sha256"))
         model = model_cls(config, **modules)
-        try:
-            model.load_state_dict(state, strict=True)
-        except RuntimeError as err:
-            summary = str(err).splitlines()[0]
-            raise CheckpointError(
-                f"weights in {directory / WEIGHTS_NAME} do not fit the config ({summary})"
-            ) from None
+        load_state_exactly(
+            model, state, f"weights in {directory / WEIGHTS_NAME} do not fit the config"
+        )
         return model.to(map_location)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
-from torch import Tensor
+from torch import Tensor, nn
 
 from latentforge.errors import CheckpointError
 from latentforge.utils.files import atomic_write
@@ -41,3 +41,13 @@ def load_weights(path: Path, expected_sha256: str | None = None) -> dict[str, Te
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError) as err:
         raise CheckpointError(f"cannot read weights {path}: {err}; the file is corrupt") from None
+
+
+def load_state_exactly(module: nn.Module, state: dict[str, Tensor], mismatch: str) -> None:
+    """``module.load_state_dict(state, strict=True)``; weights that do not fit raise a
+    :class:`CheckpointError` ``"<mismatch>: <the first line of torch's message>"``."""
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        first = str(err).splitlines()[0]
+        raise CheckpointError(f"{mismatch}: {first}") from None

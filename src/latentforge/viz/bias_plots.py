@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import math
 
-import matplotlib
 import numpy as np
+from torch import Tensor
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from torch import Tensor  # noqa: E402
-
-
-def _png(fig) -> bytes:
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return buffer.getvalue()
+from latentforge.viz.plots import figure_png, plt
 
 
 def plot_weight_histogram(ratios: dict[str, np.ndarray], bins: int = 40) -> bytes:
@@ -36,7 +25,7 @@ def plot_weight_histogram(ratios: dict[str, np.ndarray], bins: int = 40) -> byte
     ax.grid(alpha=0.3)
     if len(ratios) > 1:
         ax.legend(fontsize=8)
-    return _png(fig)
+    return figure_png(fig)
 
 
 def plot_latent_histograms(edges: Tensor, fractions: Tensor, max_dims: int = 16) -> bytes:
@@ -56,4 +45,4 @@ def plot_latent_histograms(edges: Tensor, fractions: Tensor, max_dims: int = 16)
         ax.set_title(f"z{dim}", fontsize=9)
         ax.tick_params(labelsize=7)
     fig.suptitle("Latent histograms Q_i (share of the population per bin)", fontsize=10)
-    return _png(fig)
+    return figure_png(fig)

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
-import matplotlib
 import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-
-def _png(fig) -> bytes:
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return buffer.getvalue()
+from latentforge.viz.plots import figure_png, plt
 
 
 def plot_correlation(matrix: np.ndarray, title: str = "correlation of the encoder means") -> bytes:
@@ -34,7 +23,7 @@ def plot_correlation(matrix: np.ndarray, title: str = "correlation of the encode
     ax.set_ylabel("latent dimension")
     ax.set_title(title)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
-    return _png(fig)
+    return figure_png(fig)
 
 
 def plot_sweep(
@@ -56,4 +45,4 @@ def plot_sweep(
         ax.set_xlabel(x_label)
         ax.set_title(name, fontsize=10)
         ax.grid(alpha=0.3)
-    return _png(fig)
+    return figure_png(fig)

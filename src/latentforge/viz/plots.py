@@ -1,4 +1,5 @@
-"""Curves of a run's logged values, drawn with matplotlib into PNG bytes."""
+"""Curves of a run's logged values, drawn with matplotlib into PNG bytes; ``figure_png`` turns
+any figure of the package's plots into PNG bytes (matplotlib without a display: Agg)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,11 @@ def plot_series(
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    return figure_png(fig)
+
+
+def figure_png(fig) -> bytes:
+    """A matplotlib figure as PNG bytes (tight layout); the figure is closed."""
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")

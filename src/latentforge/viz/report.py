@@ -18,7 +18,7 @@ EVALUATION_FILE = "evaluation.json"  # written by `latentforge evaluate`
 BEST_RECORD = Path("checkpoints") / "best" / "best.json"  # written by --keep-best
 EVAL_PREFIX = "eval"
 
-_STYLE = """
+REPORT_STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
 table{border-collapse:collapse;font-size:.9em}
@@ -29,7 +29,7 @@ img.grid{image-rendering:pixelated;width:360px}img.curve{width:420px}
 """
 
 
-def _png_tag(data: bytes, css_class: str = "", alt: str = "") -> str:
+def png_tag(data: bytes, css_class: str = "", alt: str = "") -> str:
     encoded = base64.b64encode(data).decode("ascii")
     return (
         f'<img class="{css_class}" alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
@@ -118,12 +118,12 @@ def write_report(run_dir: str | Path, extra_sections: list[tuple[str, str]] | No
     if groups:
         parts.append("<h2>Curves</h2>")
         for prefix, series in sorted(groups.items()):
-            parts.append(_png_tag(plot_series(prefix, series), alt=f"{prefix} curves"))
+            parts.append(png_tag(plot_series(prefix, series), alt=f"{prefix} curves"))
     if evaluation_series:  # one plot per metric: their scales differ by orders of magnitude
         parts.append('<h2>Evaluation during training</h2><div class="grids">')
         for name, points in sorted(evaluation_series.items()):
             title = f"{EVAL_PREFIX}/{name}"
-            parts.append(_png_tag(plot_series(title, {name: points}), "curve", title))
+            parts.append(png_tag(plot_series(title, {name: points}), "curve", title))
         parts.append("</div>")
 
     grids = _latest_grids(run_dir)
@@ -131,7 +131,7 @@ def write_report(run_dir: str | Path, extra_sections: list[tuple[str, str]] | No
         parts.append('<h2>Images (last epoch)</h2><div class="grids">')
         for name, path in grids:
             parts.append(
-                f"<figure>{_png_tag(path.read_bytes(), 'grid', name)}"
+                f"<figure>{png_tag(path.read_bytes(), 'grid', name)}"
                 f"<figcaption>{html.escape(name)} ({html.escape(path.name)})</figcaption></figure>"
             )
         parts.append("</div>")
@@ -145,6 +145,6 @@ def write_report(run_dir: str | Path, extra_sections: list[tuple[str, str]] | No
 
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>latentforge report</title>"
-        f"<style>{_STYLE}</style></head><body>{''.join(parts)}</body></html>\n"
+        f"<style>{REPORT_STYLE}</style></head><body>{''.join(parts)}</body></html>\n"
     )
     return atomic_write_text(run_dir / REPORT_NAME, page)

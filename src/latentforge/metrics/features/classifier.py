@@ -16,7 +16,7 @@ from latentforge.errors import CheckpointError, ConfigError
 from latentforge.metrics.features.base import FeatureExtractor
 from latentforge.nn.classifier import ClassifierConfig, ConvClassifier
 from latentforge.utils.files import atomic_write_json, read_json
-from latentforge.utils.weights import load_weights, save_weights
+from latentforge.utils.weights import load_state_exactly, load_weights, save_weights
 
 CARD_FORMAT = "latentforge.classifier-1"
 SHIPPED_NAME = "fashion_mnist_classifier"
@@ -62,13 +62,7 @@ def load_classifier_network(weights_path: str | Path, card_path: str | Path) -> 
         raise CheckpointError(str(err)) from None
     model = ConvClassifier(config)
     state = load_weights(Path(weights_path), card.get("weights_sha256"))
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as err:
-        first = str(err).splitlines()[0]
-        raise CheckpointError(
-            f"{weights_path} does not fit its card {card_path}: {first}"
-        ) from None
+    load_state_exactly(model, state, f"{weights_path} does not fit its card {card_path}")
     return model.eval()
 
 

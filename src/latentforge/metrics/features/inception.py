@@ -25,7 +25,6 @@ even with the FID weights the numbers differ slightly from the TensorFlow refere
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -37,6 +36,7 @@ from torchvision.models import inception as tv_inception
 from latentforge.errors import CheckpointError, DataError
 from latentforge.metrics.features.base import FeatureExtractor, gray_to_rgb
 from latentforge.utils.cache import CACHE_ENV, cache_dir
+from latentforge.utils.weights import file_sha256, load_state_exactly
 
 WEIGHTS_ENV = "LATENTFORGE_INCEPTION_WEIGHTS"
 FEATURE_DIM = 2048
@@ -194,20 +194,8 @@ def load_inception_network(path: Path) -> InceptionV3Features:
             f"{path} is not an Inception-v3 state dict (fc.weight must be 1008x2048 or 1000x2048)"
         )
     network = InceptionV3Features(widths[fc.shape[0]])
-    try:
-        network.net.load_state_dict(state, strict=True)
-    except RuntimeError as err:
-        first = str(err).splitlines()[0]
-        raise CheckpointError(f"{path} does not fit Inception-v3: {first}") from None
+    load_state_exactly(network.net, state, f"{path} does not fit Inception-v3")
     return network.eval()
-
-
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def inception_extractor(path: Path | None = None) -> FeatureExtractor:
@@ -218,7 +206,7 @@ def inception_extractor(path: Path | None = None) -> FeatureExtractor:
         "inception",
         network,
         feature_dim=FEATURE_DIM,
-        cache_key=f"inception-{network.variant}-{_digest(path)[:12]}",
+        cache_key=f"inception-{network.variant}-{file_sha256(path)[:12]}",
         input_shape=None,
         num_classes=None,  # ImageNet classes say nothing about the modes of the user's data
         description=f"Inception-v3 pool3 ({network.variant} weights from {path})",
