@@ -10,6 +10,7 @@ from pathlib import Path
 from latentforge.data.base import ImageSet
 from latentforge.data.transforms import ImageTransform
 from latentforge.registry import Registry
+from latentforge.utils.cache import folder_from_env
 
 DEFAULT_STREAM_THRESHOLD_BYTES = 2 * 1024**3
 """Image folders whose decoded images would take more bytes than this are streamed from disk."""
@@ -22,12 +23,7 @@ def default_data_dir() -> Path:
 
     An empty variable counts as unset.
     """
-    chosen = os.environ.get(DATA_DIR_ENV)
-    if chosen:
-        return Path(chosen).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME")
-    base = Path(cache).expanduser() if cache else Path.home() / ".cache"
-    return base / "latentforge"
+    return folder_from_env(DATA_DIR_ENV)
 
 
 def resolve_data_dir(data_dir: str | Path | None) -> Path:

@@ -19,7 +19,13 @@ CACHE_ENV = "LATENTFORGE_HOME"
 
 def cache_home() -> Path:
     """The cache root (see the module docstring for the order of the rules)."""
-    chosen = os.environ.get(CACHE_ENV)
+    return folder_from_env(CACHE_ENV)
+
+
+def folder_from_env(variable: str) -> Path:
+    """``$variable`` when it is set and not empty, else ``$XDG_CACHE_HOME/latentforge``, else
+    ``~/.cache/latentforge``."""
+    chosen = os.environ.get(variable)
     if chosen:
         return Path(chosen).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME")
