@@ -3,6 +3,7 @@ and evaluation during a real (tiny) training run."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -12,9 +13,10 @@ import pytest
 
 from latentforge.errors import ConfigError
 from latentforge.evaluation.best import BEST, BEST_JSON, resolve_best_metric
-from latentforge.evaluation.callback import KeepBestCheckpoint
+from latentforge.evaluation.callback import KeepBestCheckpoint, train_with_evaluation
 from latentforge.training.checkpoint import CHECKPOINTS, load_model
 from latentforge.training.eval_options import TrainingEvalConfig
+from latentforge.training.run import RunConfig, train
 from latentforge.utils.run_logs import read_metrics
 
 
@@ -152,3 +154,20 @@ def test_training_evaluates_and_keeps_the_best(
     assert load_model(run / CHECKPOINTS / BEST).model_type == "ae"
     report = (run / "report.html").read_text()
     assert "Evaluation during training" in report and "Best checkpoint" in report
+
+
+def test_evaluation_during_training_goes_through_the_evaluation_package(
+    tmp_path, tiny_npz, train_tiny_run
+) -> None:
+    run_dir = train_tiny_run(tmp_path / "run", "ae", str(tiny_npz))
+    saved = RunConfig.read(run_dir)
+    before = (run_dir / "config.json").read_text()
+    asks = dataclasses.replace(saved, evaluation=TrainingEvalConfig(eval_every=1))
+    with pytest.raises(ConfigError, match="train_with_evaluation"):
+        train(asks, run_dir, overwrite=True)
+    bogus = dataclasses.replace(saved, evaluation=TrainingEvalConfig(eval_metrics="fid,sharp"))
+    with pytest.raises(ConfigError, match="unknown metric 'sharp'"):
+        train_with_evaluation(bogus, run_dir, overwrite=True)
+    # both refusals come before the run directory is touched: the saved run is whole
+    assert (run_dir / "config.json").read_text() == before
+    assert any((run_dir / CHECKPOINTS).iterdir())

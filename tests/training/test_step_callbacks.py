@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import typing
+
 import torch
 
 from latentforge.data.base import DataBundle
+from latentforge.steps.hooks import RunningTrainer, TrainingProgress
 from latentforge.training.distributed import DistContext
 from latentforge.training.engine import GRID_SEED, Trainer
 from latentforge.training.run import build_for_data
@@ -82,3 +85,17 @@ def test_write_grids_saves_named_files_with_fixed_noise_and_keeps_the_rng(
     assert torch.equal(drawn[0], drawn[1])
     assert torch.equal(drawn[0], torch.rand(1, generator=torch.Generator().manual_seed(GRID_SEED)))
     assert trainer.model.training  # back in training mode
+
+
+def test_the_trainer_offers_what_the_callback_contract_promises(
+    tmp_path, tiny_bundle, fast_train
+) -> None:
+    trainer = _trainer(tiny_bundle, fast_train, tmp_path)
+    promised = [*typing.get_type_hints(RunningTrainer), "write_grids"]
+    assert {"model", "cfg", "progress", "run_dir", "epoch_record"} <= set(promised)
+    with one_thread():
+        trainer.fit()  # epoch_record exists once an epoch has ended
+    missing = [name for name in promised if not hasattr(trainer, name)]
+    assert not missing, f"Trainer lacks {missing}, which steps.hooks.RunningTrainer promises"
+    for name in typing.get_type_hints(TrainingProgress):
+        assert isinstance(getattr(trainer.progress, name), int)
