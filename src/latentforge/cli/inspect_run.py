@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from latentforge.cli.options import add_device_option
 from latentforge.cli.run_data import add_data_arguments, load_split
 from latentforge.data.batching import to_batch
 from latentforge.errors import ConfigError
@@ -21,18 +22,34 @@ def register(verbs: argparse._SubParsersAction) -> None:
     sample = verbs.add_parser("sample", help="draw new images from a trained model")
     sample.add_argument("run", type=Path, help="run directory or saved model folder")
     sample.add_argument("-n", type=int, default=64, help="number of images (default: 64)")
-    sample.add_argument("-o", "--output", type=Path, default=Path("samples.png"))
+    sample.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("samples.png"),
+        metavar="PATH",
+        help="grid image to write (default: samples.png)",
+    )
     sample.add_argument("--nrow", type=int, default=8, help="images per row (default: 8)")
-    sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--device", default="auto")
+    sample.add_argument(
+        "--seed", type=int, default=0, metavar="N", help="seed of the samples (default: 0)"
+    )
+    add_device_option(sample)
     sample.set_defaults(handler=run_sample)
 
     recon = verbs.add_parser("reconstruct", help="encode and decode images with a trained model")
     recon.add_argument("run", type=Path, help="run directory or saved model folder")
     add_data_arguments(recon, "val", "dataset (default: the run's own data)")
     recon.add_argument("-n", type=int, default=32, help="number of images (default: 32)")
-    recon.add_argument("-o", "--output", type=Path, default=Path("reconstructions.png"))
-    recon.add_argument("--device", default="auto")
+    recon.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("reconstructions.png"),
+        metavar="PATH",
+        help="grid image to write (default: reconstructions.png)",
+    )
+    add_device_option(recon)
     recon.set_defaults(handler=run_reconstruct)
 
     info = verbs.add_parser("info", help="describe a run or saved model")

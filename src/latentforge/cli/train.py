@@ -28,7 +28,19 @@ DATA_HELP = {
     "classes": "keep only these class ids in the train and val splits (the test split stays whole)",
     "noise": "train to denoise: corrupt the inputs with gaussian:SIGMA, salt-pepper:P or mask:P",
 }
+DATA_METAVARS = {"spec": "SPEC", "data_dir": "PATH", "noise": "KIND:LEVEL"}
 TRAIN_HELP = {
+    "epochs": "passes over the training split",
+    "lr": "learning rate (models with two networks take --lr-g and --lr-d instead)",
+    "seed": "seed of every random draw: weights, batches, noise, the validation split",
+    "grad_clip": "clip the gradients' global L2 norm to this value",
+    "warmup_steps": "raise the learning rate linearly from 0 over this many steps",
+    "log_every": "write a metrics.jsonl record every N steps",
+    "keep_checkpoints": "how many of the latest checkpoints to keep",
+    "num_workers": "processes that load batches (0: load in the training process)",
+    "grid_size": "images in each grid written at the end of an epoch",
+    "progress": "show a progress bar",
+    "tensorboard": "write TensorBoard events",
     "batch_size": "global batch, split over torchrun processes",
     "device": "auto, cpu, cuda, cuda:N or mps",
     "precision": "fp32, bf16 or fp16 (fp16 needs CUDA)",
@@ -37,6 +49,7 @@ TRAIN_HELP = {
     "max_steps": "stop (and checkpoint) after this many steps",
     "checkpoint_every": "also checkpoint every N steps",
 }
+TRAIN_METAVARS = {"device": "DEVICE", "precision": "fp32|bf16|fp16", "lr_schedule": "SCHEDULE"}
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -57,16 +70,30 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def add_common_options(parser: argparse.ArgumentParser) -> None:
-    data = parser.add_argument_group("data")
-    add_config_options(data, DataConfig, rename=DATA_FLAGS, dest_prefix="data.", helps=DATA_HELP)
-    train = parser.add_argument_group("training")
-    add_config_options(train, TrainConfig, dest_prefix="train.", helps=TRAIN_HELP)
+    add_data_and_training_options(parser)
     evaluation = parser.add_argument_group("evaluation during training")
     add_config_options(evaluation, TrainingEvalConfig, dest_prefix="eval.")
     run = parser.add_argument_group("run directory")
-    run.add_argument("--out", type=Path, help="run directory (default: runs/MODEL)")
-    run.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue the run in RUN_DIR")
+    run.add_argument("--out", type=Path, metavar="PATH", help="run directory (default: runs/MODEL)")
+    run.add_argument("--resume", type=Path, metavar="RUN", help="continue the run in folder RUN")
     run.add_argument("--overwrite", action="store_true", help="replace an existing run in --out")
+
+
+def add_data_and_training_options(parser: argparse.ArgumentParser) -> None:
+    """The ``data`` and ``training`` option groups (``train`` and ``sweep`` share them)."""
+    data = parser.add_argument_group("data")
+    add_config_options(
+        data,
+        DataConfig,
+        rename=DATA_FLAGS,
+        dest_prefix="data.",
+        helps=DATA_HELP,
+        metavars=DATA_METAVARS,
+    )
+    train = parser.add_argument_group("training")
+    add_config_options(
+        train, TrainConfig, dest_prefix="train.", helps=TRAIN_HELP, metavars=TRAIN_METAVARS
+    )
 
 
 def run(args: argparse.Namespace) -> int:

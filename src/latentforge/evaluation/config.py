@@ -62,6 +62,7 @@ class TrainingEvalConfig(Config):
     eval_features: str = "classifier"
     keep_best: str | None = None
 
+    option_metavar: ClassVar[dict[str, str]] = {"eval_metrics": "A,B,...", "keep_best": "METRIC"}
     option_help: ClassVar[dict[str, str]] = {
         "eval_every": "evaluate every N epochs (and after the last); metrics land as eval/NAME",
         "eval_metrics": "comma-separated: fid,kid,prdc,modes,nll,recon,paired",
