@@ -23,7 +23,7 @@ from latentforge.cli import (
     upscale,
 )
 from latentforge.cli.options import Parser
-from latentforge.errors import LatentforgeError
+from latentforge.errors import LatentforgeError, TrainingInterrupted
 
 # Each verb module has ``register(subparsers)``; a new verb is a new module in this list.
 VERB_MODULES = (
@@ -61,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or 0)
+    except TrainingInterrupted as err:
+        print(f"latentforge {args.verb}: {err}", file=sys.stderr)
+        return 130
     except LatentforgeError as err:
         print(f"latentforge {args.verb}: error: {err}", file=sys.stderr)
         return 2

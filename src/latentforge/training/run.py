@@ -20,7 +20,7 @@ from latentforge.config import Config, require
 from latentforge.data import load_data
 from latentforge.data.corruption import CorruptInputs, corruption_transform
 from latentforge.data.select import check_classes, keep_classes
-from latentforge.errors import CheckpointError, ConfigError
+from latentforge.errors import CheckpointError, ConfigError, TrainingInterrupted
 from latentforge.evaluation.callback import training_callbacks
 from latentforge.evaluation.config import TrainingEvalConfig
 from latentforge.models.base import MODELS, GenerativeModel, read_json
@@ -185,6 +185,11 @@ def train(
         trainer.fit()
         if ctx.is_main:
             write_report(run_dir)
+        if trainer.interrupted:
+            raise TrainingInterrupted(
+                f"stopped by Ctrl-C at step {trainer.progress.step}; its checkpoint, grids and "
+                f"report are in {run_dir}; continue with --resume {run_dir}"
+            )
     finally:
         teardown(ctx)
     return run_dir
