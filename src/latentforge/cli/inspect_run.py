@@ -12,9 +12,11 @@ from latentforge.cli.options import add_device_option
 from latentforge.cli.run_data import add_data_arguments, load_split
 from latentforge.data.batching import to_batch
 from latentforge.errors import ConfigError
+from latentforge.models.base import read_json
 from latentforge.training.checkpoint import load_model, resolve_model_dir
 from latentforge.training.distributed import resolve_device
 from latentforge.training.logger import read_metrics
+from latentforge.training.run import RUN_CONFIG
 from latentforge.viz.grid import interleave_rows, save_grid
 
 
@@ -92,6 +94,23 @@ def run_reconstruct(args: argparse.Namespace) -> int:
     return 0
 
 
+def recorded_run(path: Path) -> dict:
+    """What a run directory's config.json says: the data and training length, and what it
+    was trained with (library, torch, Python, device); nothing for a bare saved model."""
+    if not (path / RUN_CONFIG).is_file():
+        return {}
+    recorded = read_json(path / RUN_CONFIG, "run config")
+    train = recorded.get("train", {})
+    trained_with = recorded.get("environment") or {
+        "latentforge": recorded.get("latentforge_version", "not recorded")
+    }
+    return {
+        "data": recorded.get("data", {}).get("spec"),
+        "planned": {k: train.get(k) for k in ("epochs", "max_steps", "batch_size", "seed")},
+        "trained_with": trained_with,
+    }
+
+
 def run_info(args: argparse.Namespace) -> int:
     model_dir = resolve_model_dir(args.run)
     model = load_model(args.run)
@@ -109,6 +128,7 @@ def run_info(args: argparse.Namespace) -> int:
         info["epoch"] = records[-1].get("epoch")
     if epochs:
         info["latest_validation"] = {k: v for k, v in epochs[-1].items() if k.startswith("val/")}
+    info.update(recorded_run(args.run))
     if args.json:
         print(json.dumps(info, indent=2))
     else:

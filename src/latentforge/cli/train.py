@@ -4,9 +4,12 @@ generated from the model's config, the data and training options shared by all."
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
+from latentforge.cli.config_file import read_run_file, to_toml
 from latentforge.cli.options import add_config_options, collect
+from latentforge.errors import ConfigError
 from latentforge.evaluation.config import TrainingEvalConfig
 from latentforge.models import MODELS
 from latentforge.training.config import TrainConfig
@@ -53,7 +56,13 @@ TRAIN_METAVARS = {"device": "DEVICE", "precision": "fp32|bf16|fp16", "lr_schedul
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
-    parser = verbs.add_parser("train", help="train a model", description="Train a model.")
+    parser = verbs.add_parser(
+        "train",
+        help="train a model",
+        description="Train a model: `latentforge train MODEL [options]`, or "
+        "`latentforge train --config run.toml [options]` with the options in a file "
+        "(see `latentforge train MODEL --print-config`).",
+    )
     models = parser.add_subparsers(dest="model_type", metavar="MODEL", parser_class=type(parser))
     models.required = True
     for name in MODELS.names():
@@ -77,6 +86,19 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--out", type=Path, metavar="PATH", help="run directory (default: runs/MODEL)")
     run.add_argument("--resume", type=Path, metavar="RUN", help="continue the run in folder RUN")
     run.add_argument("--overwrite", action="store_true", help="replace an existing run in --out")
+    files = parser.add_argument_group("run configs as files")
+    files.add_argument(
+        "--config",
+        type=Path,
+        metavar="PATH",
+        help="read the options from a TOML file (or a run's config.json); options given here "
+        "override it; `latentforge train --config PATH` takes the model from the file",
+    )
+    files.add_argument(
+        "--print-config",
+        action="store_true",
+        help="print the resolved options as TOML that --config reads, and exit",
+    )
 
 
 def add_data_and_training_options(parser: argparse.ArgumentParser) -> None:
@@ -97,23 +119,67 @@ def add_data_and_training_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    model_cls = MODELS.get(args.model_type)
-    train_values = collect(args, TrainConfig, "train.")
     if args.resume is not None:
+        if args.config is not None or args.print_config:
+            raise ConfigError(
+                "--resume continues a run with its own config.json; --config and "
+                "--print-config describe a new run: give one or the other"
+            )
         run_dir = args.resume
-        run_training(None, run_dir, resume=True, overrides=train_values)
-    else:
-        run_config = RunConfig(
-            model_type=args.model_type,
-            model=collect(args, model_cls.config_class, "model."),
-            data=DataConfig(**collect(args, DataConfig, "data.")),
-            train=TrainConfig(**train_values),
-            evaluation=TrainingEvalConfig(**collect(args, TrainingEvalConfig, "eval.")),
-        )
-        run_dir = args.out or Path("runs") / args.model_type
-        run_training(run_config, run_dir, overwrite=args.overwrite)
+        run_training(None, run_dir, resume=True, overrides=collect(args, TrainConfig, "train."))
+        print_run_summary(run_dir)
+        return 0
+    run_config = resolved_run_config(args)
+    if args.print_config:
+        print(to_toml(printable(run_config)), end="")
+        return 0
+    run_dir = args.out or Path("runs") / args.model_type
+    run_training(run_config, run_dir, overwrite=args.overwrite)
     print_run_summary(run_dir)
     return 0
+
+
+def resolved_run_config(args: argparse.Namespace) -> RunConfig:
+    """The run the command describes: the ``--config`` file if given, with the options on the
+    command line over it."""
+    model_cls = MODELS.get(args.model_type)
+    base = (
+        read_run_file(args.config)
+        if args.config is not None
+        else RunConfig(args.model_type, {}, DataConfig(), TrainConfig())
+    )
+    if base.model_type != args.model_type:
+        raise ConfigError(
+            f"--config {args.config} is for model {base.model_type}, not {args.model_type}: "
+            f"use `latentforge train --config {args.config}` or `train {base.model_type}`"
+        )
+
+    def merged(config_cls, section, prefix: str):
+        values = {**section.to_dict(), **collect(args, config_cls, prefix)}
+        return config_cls.from_dict(values, "the options")
+
+    return RunConfig(
+        model_type=args.model_type,
+        model={**base.model, **collect(args, model_cls.config_class, "model.")},
+        data=merged(DataConfig, base.data, "data."),
+        train=merged(TrainConfig, base.train, "train."),
+        evaluation=merged(TrainingEvalConfig, base.evaluation, "eval."),
+    )
+
+
+def printable(run: RunConfig) -> dict:
+    """``run`` with every model option spelled out (the defaults of those not given, except
+    those read from the data), in the layout ``--config`` reads."""
+    config_class = MODELS.get(run.model_type).config_class
+    defaults = {
+        f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        for f in dataclasses.fields(config_class)
+        if f.init and f.name not in DATA_DERIVED
+    }
+    values = run.to_dict()
+    values.pop("latentforge_version", None)
+    values["model"] = {**defaults, **run.model}
+    return values
 
 
 def print_run_summary(run_dir: Path) -> None:
