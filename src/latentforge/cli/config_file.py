@@ -45,7 +45,11 @@ def read_run_file(path: Path) -> RunConfig:
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as err:
         kind = "JSON" if path.suffix == ".json" else "TOML"
         raise ConfigError(f"--config {path} is not valid {kind}: {err}") from None
-    return RunConfig.from_dict(values, f"--config {path}")
+    try:
+        return RunConfig.from_dict(values, f"--config {path}")
+    except ConfigError as err:  # a value a config rejects: say which file it came from
+        text = str(err)
+        raise ConfigError(text if str(path) in text else f"--config {path}: {text}") from None
 
 
 def model_named_by_config(argv: list[str], model_names: list[str]) -> list[str]:
