@@ -78,10 +78,12 @@ def add_config_options(
     dest_prefix: str = "",
     helps: dict[str, str] | None = None,
     metavars: dict[str, str] | None = None,
+    shown_defaults: dict[str, Any] | None = None,
 ) -> None:
     """``--field-name`` for each field of ``config_cls`` (defaults left unset: ``None``), its
     help from the config's ``option_help`` or ``helps``, its metavar from the field's type or
-    from the config's ``option_metavar`` or ``metavars``."""
+    from the config's ``option_metavar`` or ``metavars``. ``shown_defaults`` replace the
+    field's default in the help where the caller fills in another."""
     hints = typing.get_type_hints(config_cls)
     helps = {**getattr(config_cls, "option_help", {}), **(helps or {})}
     metavars = {**getattr(config_cls, "option_metavar", {}), **(metavars or {})}
@@ -93,6 +95,7 @@ def add_config_options(
             field.default if field.default is not dataclasses.MISSING else field.default_factory()
         )
         text = helps.get(field.name, "")
+        default = (shown_defaults or {}).get(field.name, default)
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
         kind = _argument_type(hints[field.name])
         if field.name in metavars:

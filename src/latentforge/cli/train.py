@@ -21,8 +21,8 @@ DATA_DERIVED = ("in_channels", "image_size", "num_classes")
 DATA_FLAGS = {"spec": "--data"}
 DATA_HELP = {
     "spec": "sample (built in), fashion-mnist, mnist, cifar10, orl-faces, a .npz file, an image "
-    "folder, or image pairs: edges2fashion, sneaker2boot, paired:A,B, side-by-side:DIR, "
-    "unpaired:A,B",
+    "folder, or image pairs: edges2fashion, sneaker2boot, edges:SPEC, paired:A,B, "
+    "side-by-side:DIR, unpaired:A,B",
     "data_dir": "where full datasets live (also $LATENTFORGE_DATA)",
     "image_size": "resize images to SIZE or H,W",
     "channels": "convert images to 1 or 3 channels",
@@ -75,11 +75,11 @@ def register(verbs: argparse._SubParsersAction) -> None:
         sub.set_defaults(handler=run, model_type=name)
         group = sub.add_argument_group(f"{name} options")
         add_config_options(group, model_cls.config_class, skip=DATA_DERIVED, dest_prefix="model.")
-        add_common_options(sub)
+        add_common_options(sub, model_cls.config_class.default_data)
 
 
-def add_common_options(parser: argparse.ArgumentParser) -> None:
-    add_data_and_training_options(parser)
+def add_common_options(parser: argparse.ArgumentParser, default_data: str) -> None:
+    add_data_and_training_options(parser, default_data)
     evaluation = parser.add_argument_group("evaluation during training")
     add_config_options(evaluation, TrainingEvalConfig, dest_prefix="eval.")
     run = parser.add_argument_group("run directory")
@@ -101,8 +101,11 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_data_and_training_options(parser: argparse.ArgumentParser) -> None:
-    """The ``data`` and ``training`` option groups (``train`` and ``sweep`` share them)."""
+def add_data_and_training_options(
+    parser: argparse.ArgumentParser, default_data: str = "sample"
+) -> None:
+    """The ``data`` and ``training`` option groups (``train`` and ``sweep`` share them);
+    ``default_data`` is the model's ``--data`` when none is given."""
     data = parser.add_argument_group("data")
     add_config_options(
         data,
@@ -111,6 +114,7 @@ def add_data_and_training_options(parser: argparse.ArgumentParser) -> None:
         dest_prefix="data.",
         helps=DATA_HELP,
         metavars=DATA_METAVARS,
+        shown_defaults={"spec": default_data},
     )
     train = parser.add_argument_group("training")
     add_config_options(
@@ -146,7 +150,12 @@ def resolved_run_config(args: argparse.Namespace) -> RunConfig:
     base = (
         read_run_file(args.config)
         if args.config is not None
-        else RunConfig(args.model_type, {}, DataConfig(), TrainConfig())
+        else RunConfig(
+            args.model_type,
+            {},
+            DataConfig(spec=model_cls.config_class.default_data),
+            TrainConfig(),
+        )
     )
     if base.model_type != args.model_type:
         raise ConfigError(
