@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test test-all lint clean
+.PHONY: venv demo test test-slow test-all lint clean
 
 venv: $(STAMP)
 
@@ -19,6 +19,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -q
+
+# Only the tests marked slow (long end-to-end runs); CI runs them after the fast suite.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -m slow -q
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q

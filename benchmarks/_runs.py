@@ -11,8 +11,6 @@ from latentforge.steps.train_config import TrainConfig
 from latentforge.training.checkpoint import load_model
 from latentforge.training.run import DataConfig, RunConfig, train
 
-FASHION_MNIST = "/work/shared/datasets/fashion-mnist.npz"
-
 
 def train_model(
     model_type: str,

@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from _runs import FASHION_MNIST, train_model
+from _data import FASHION_MNIST, add_data_options, dataset_file
+from _runs import train_model
 from latentforge.apps.anomaly import ThresholdRule, anomaly_scores, detection_metrics
 from latentforge.data import load_data
 from latentforge.training.checkpoint import load_model
@@ -69,7 +70,7 @@ def summary(results_path: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default=FASHION_MNIST)
+    add_data_options(parser, FASHION_MNIST)
     parser.add_argument("--models", default="ae,vae")
     parser.add_argument("--classes", default="0,1,2,3,4,5,6,7,8,9")
     parser.add_argument("--epochs", type=int, default=20)
@@ -92,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--summary", action="store_true", help="print the table and stop")
     args = parser.parse_args(argv)
+    args.data = dataset_file(args, FASHION_MNIST)
     if args.summary:
         print(summary(args.results))
         return 0
@@ -110,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         for normal_class in (int(c) for c in args.classes.split(",")):
             if (model_type, normal_class) in done:
                 continue
-            data = {"spec": args.data, "val_fraction": 0.0, "classes": (normal_class,)}
+            data = {"spec": str(args.data), "val_fraction": 0.0, "classes": (normal_class,)}
             run_dir = args.runs / f"{model_type}-class{normal_class}"
             if args.rescore:
                 model, seconds = load_model(run_dir), None

@@ -2,7 +2,7 @@
 and does the cycle bring it back? Prints JSON.
 
     flock /tmp/latentforge-cpu.lock nice python benchmarks/cyclegan.py \
-        --data-dir /work/shared/datasets --steps 2000 --grid docs/images/cyclegan-sneaker2boot.png
+        --steps 2000 --grid docs/images/cyclegan-sneaker2boot.png
 
 Trains ``cyclegan`` with the engine on the Fashion-MNIST sneakers (A, class 7) and ankle boots
 (B, class 9) of the training split, then on the 1,000 + 1,000 test images:
@@ -24,6 +24,7 @@ from pathlib import Path
 
 import torch
 
+from _data import add_data_options, data_dir
 from gan_class_coverage import as_float, train_classifier
 from latentforge.data import load_data
 from latentforge.data.pairs import split_pair
@@ -42,7 +43,7 @@ def share_of(logits: torch.Tensor, label: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=Path("/work/shared/datasets"))
+    add_data_options(parser)
     parser.add_argument("--out", type=Path, default=Path("/tmp/lf-bench-cyclegan"))
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=16)
@@ -50,6 +51,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--grid", type=Path, help="write A, A->B, A->B->A, B, B->A, B->A->B")
     args = parser.parse_args()
+    args.data_dir = data_dir(args)
 
     run_dir = args.out / "cyclegan"
     seconds = train_run(

@@ -40,6 +40,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from _data import FASHION_MNIST, add_data_options, dataset_file
 from latentforge.data import load_data
 from latentforge.data.base import DataBundle, TensorImageSet
 from latentforge.data.batching import iterate_batches
@@ -53,7 +54,6 @@ from latentforge.training.engine import Trainer
 from latentforge.training.run import build_for_data
 from latentforge.utils.seeding import seed_everything
 
-DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
 CLASSES = list(FASHION_MNIST_CLASSES)
 
 
@@ -181,7 +181,7 @@ def markdown(rows: list[dict], args) -> str:
 def parse_args() -> argparse.Namespace:
     ints = lambda text: tuple(int(v) for v in text.split(","))  # noqa: E731
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(DEFAULT_DATA / "fashion-mnist.npz"))
+    add_data_options(parser, FASHION_MNIST)
     parser.add_argument("--positives", type=ints, default=(5, 7, 9))
     parser.add_argument("--rare", type=int, default=5, help="the rare positive class")
     parser.add_argument("--rare-share", type=float, default=0.02, help="its share of positives")
@@ -211,6 +211,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    args.data = dataset_file(args, FASHION_MNIST)
     torch.set_num_threads(args.threads)
     data = biased_bundle(args)
     if args.write_npz is not None:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import torch
 
-from _runs import FASHION_MNIST, train_model
+from _data import FASHION_MNIST, add_data_options, dataset_file
+from _runs import train_model
 from latentforge.apps.denoising import evaluate_denoising
 from latentforge.data import load_data
 from latentforge.data.corruption import GaussianNoise
@@ -29,7 +30,7 @@ EVAL_SEED = 2024
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default=FASHION_MNIST)
+    add_data_options(parser, FASHION_MNIST)
     parser.add_argument("--models", default="ae,vae")
     parser.add_argument("--sigmas", default="0.1,0.3,0.5")
     parser.add_argument("--epochs", type=int, default=5)
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=Path, default=Path("docs/images"))
     parser.add_argument("--test-limit", type=int, default=None, help="score fewer test images")
     args = parser.parse_args(argv)
+    args.data = dataset_file(args, FASHION_MNIST)
     torch.set_num_threads(args.threads)
     test = load_data(args.data, val_fraction=0.0).split("test")
     n = len(test) if args.test_limit is None else min(args.test_limit, len(test))
@@ -58,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             model, seconds = train_model(
                 model_type,
                 options,
-                {"spec": args.data, "val_fraction": 0.0, "noise": f"gaussian:{sigma:g}"},
+                {"spec": str(args.data), "val_fraction": 0.0, "noise": f"gaussian:{sigma:g}"},
                 {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr},
                 args.runs / f"{name}-sigma{sigma:g}",
             )

@@ -20,12 +20,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from _data import FASHION_MNIST, add_data_options, dataset_file
 from latentforge.data import load_data
 from latentforge.metrics.diversity import diversity_ratio
 from latentforge.metrics.modes import mode_coverage
 from latentforge.training.checkpoint import load_model
-
-DATA = Path("/work/shared/datasets/fashion-mnist.npz")
 
 
 def classifier() -> nn.Module:
@@ -65,11 +64,12 @@ def probabilities(net: nn.Module, images: torch.Tensor) -> torch.Tensor:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", type=Path, nargs="+")
-    parser.add_argument("--data", type=Path, default=DATA)
+    add_data_options(parser, FASHION_MNIST)
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--classifier-epochs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    args.data = dataset_file(args, FASHION_MNIST)
 
     data = load_data(args.data, val_fraction=0.0, seed=args.seed)
     net = train_classifier(data.train, args.classifier_epochs, args.seed)

@@ -25,12 +25,12 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from _data import FASHION_MNIST, add_data_options, dataset_file
 from latentforge.models import MODELS
 from latentforge.steps.train_config import TrainConfig
 from latentforge.training.run import DataConfig, RunConfig, build_for_data, train
 from latentforge.utils.run_logs import read_metrics, read_warnings
 
-DATA = Path("/work/shared/datasets/fashion-mnist.npz")
 LOG_EVERY = 10
 
 
@@ -163,7 +163,7 @@ def engine_run(model_type: str, args, run_dir: Path) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DATA)
+    add_data_options(parser, FASHION_MNIST)
     parser.add_argument("--models", default="dcgan,wgan,wgan-gp")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=1)
@@ -178,6 +178,7 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the JSON here")
     args = parser.parse_args()
+    args.data = dataset_file(args, FASHION_MNIST)
 
     data = DataConfig(spec=str(args.data), val_fraction=0.0).load(args.seed)
     results: dict[str, Any] = {

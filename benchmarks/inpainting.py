@@ -31,6 +31,7 @@ from pathlib import Path
 
 import torch
 
+from _data import add_data_options, data_dir
 from latentforge.apps.classical_fills import harmonic_fill, mean_fill
 from latentforge.data import load_data
 from latentforge.data.masks import make_masks
@@ -57,7 +58,7 @@ def hole_scores(pred: torch.Tensor, target: torch.Tensor, masks: torch.Tensor) -
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default="/work/shared/datasets")
+    add_data_options(parser)
     parser.add_argument("--pretrain-steps", type=int, default=300)
     parser.add_argument("--pretrain-lr", type=float, default=1e-3)
     parser.add_argument("--steps", type=int, default=250)
@@ -71,6 +72,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--grid", type=Path, help="write input / fills / target rows")
     args = parser.parse_args()
+    args.data_dir = data_dir(args)
     torch.set_num_threads(args.threads)
 
     data = load_data("orl-faces", data_dir=args.data_dir, val_fraction=0.0, seed=args.seed)

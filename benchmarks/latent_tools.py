@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from _data import FASHION_MNIST, ORL_FACES, add_data_options, data_dir
 from gan_class_coverage import as_float, classifier, train_classifier
 from latentforge.apps.coordinates import latent_axes
 from latentforge.apps.independence import independence_report, reconstruction_mse
@@ -39,8 +40,6 @@ from latentforge.training.run import DataConfig, RunConfig, train
 from latentforge.utils.files import atomic_write_json
 from latentforge.viz.grid import save_grid
 
-FASHION = "/work/shared/datasets/fashion-mnist.npz"
-ORL = "/work/shared/datasets/orl-faces.npz"
 DOCS_IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
 
 
@@ -63,14 +62,14 @@ def fashion_base(
     args: argparse.Namespace, model: str, steps: int | None = None, **options
 ) -> RunConfig:
     hidden = {"hidden_channels": tuple(args.hidden)}
-    data = DataConfig(FASHION, val_fraction=0.1)
+    data = DataConfig(str(args.fashion), val_fraction=0.1)
     return RunConfig(model, {**hidden, **options}, data, train_config(args, steps=steps))
 
 
 def feature_function(args: argparse.Namespace):
     """The classifier's 128-d penultimate features, trained once and cached in OUT."""
     path = args.out / "feature-classifier.safetensors"
-    data = load_data(FASHION, val_fraction=0.0, seed=args.seed)
+    data = load_data(args.fashion, val_fraction=0.0, seed=args.seed)
     if path.is_file():
         net = classifier()
         net.load_state_dict(load_file(str(path)))
@@ -112,8 +111,8 @@ def run_latent_sweep(args: argparse.Namespace) -> dict:
     return results
 
 
-def _test_images(n: int) -> torch.Tensor:
-    data = load_data(FASHION, val_fraction=0.0)
+def _test_images(args: argparse.Namespace, n: int) -> torch.Tensor:
+    data = load_data(args.fashion, val_fraction=0.0)
     return as_float(data.test.images[:n])
 
 
@@ -122,7 +121,7 @@ def run_beta(args: argparse.Namespace) -> dict:
     base = fashion_base(args, "vae", steps=args.beta_steps, latent_dim=args.latent_dim)
     out = args.out / "beta"
     records = run_sweep("beta", args.betas, base, out, features=features)
-    images = _test_images(5000)
+    images = _test_images(args, 5000)
     for record in records:
         model = load_model(record["run"])
         encoded = encode_images(model, images)
@@ -156,7 +155,7 @@ def write_traversals(model, base, ica, stem: str, steps: int = 9, top: int = 8, 
 
 def run_smoothness(args: argparse.Namespace) -> dict:
     """Walks between 200 pairs of test images and 200 pairs of prior points."""
-    images = _test_images(400)
+    images = _test_images(args, 400)
     results = {}
     runs = {
         "ae": args.out / "sweep-ae" / f"latent-dim-{args.latent_dim}",
@@ -189,14 +188,14 @@ def run_orl(args: argparse.Namespace) -> dict:
     }  # fmt: skip
     run = RunConfig(
         "vae", model_options,
-        DataConfig(ORL, image_size=(56, 46), val_fraction=0.1),
+        DataConfig(str(args.orl), image_size=(56, 46), val_fraction=0.1),
         train_config(args, steps=args.orl_steps, batch=32),
     )  # fmt: skip
     started = time.perf_counter()
     train(run, run_dir, overwrite=True)
     seconds = time.perf_counter() - started
     model = load_model(run_dir)
-    data = load_data(ORL, image_size=(56, 46), val_fraction=0.1, seed=args.seed)
+    data = load_data(args.orl, image_size=(56, 46), val_fraction=0.1, seed=args.seed)
     images = as_float(data.train.images)
     encoded = encode_images(model, images)
     report = independence_report(encoded, seed=args.seed)
@@ -228,6 +227,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=tuple(COMMANDS))
     parser.add_argument("--out", type=Path, default=Path("/tmp/latent-tools"))
+    add_data_options(parser)
     parser.add_argument("--steps", type=int, default=250, help="training steps per sweep run")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=2e-3)
@@ -247,6 +247,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--docs", action="store_true", help="write grids into docs/images")
     args = parser.parse_args()
+    args.fashion = data_dir(args) / FASHION_MNIST
+    args.orl = data_dir(args) / ORL_FACES
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
     result = COMMANDS[args.command](args)

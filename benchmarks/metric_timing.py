@@ -18,11 +18,11 @@ import os
 import platform
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import torch
 
+from _data import FASHION_MNIST, add_data_options, dataset_file
 from latentforge.data import load_data
 from latentforge.evaluation.feature_extractors import load_feature_extractor
 from latentforge.metrics import (
@@ -58,11 +58,12 @@ def time_metrics(real: np.ndarray, fake: np.ndarray, repeats: int) -> dict[str, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/datasets/fashion-mnist.npz"))
+    add_data_options(parser, FASHION_MNIST)
     parser.add_argument("-n", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--random-dim", type=int, default=None)
     args = parser.parse_args()
+    args.data = dataset_file(args, FASHION_MNIST)
 
     data = load_data(args.data, val_fraction=0.0)
     extractor = load_feature_extractor("classifier")

@@ -1,7 +1,7 @@
 """pix2pix against the same U-Net trained on L1 alone, on edges2fashion. Prints JSON.
 
     flock /tmp/latentforge-cpu.lock nice python benchmarks/pix2pix.py \
-        --data-dir /work/shared/datasets --steps 3000 --grid docs/images/pix2pix-edges2fashion.png
+        --steps 3000 --grid docs/images/pix2pix-edges2fashion.png
 
 Trains two runs with the engine (``latentforge.training.run.train``), same seed, data, batch,
 steps and networks: ``pix2pix`` (non-saturating GAN loss + 100 L1, PatchGAN) and the L1-only
@@ -25,6 +25,7 @@ import argparse
 import json
 from pathlib import Path
 
+from _data import add_data_options, data_dir
 from gan_class_coverage import as_float, train_classifier
 from latentforge.data import load_data
 from latentforge.data.pairs import split_pair
@@ -38,7 +39,7 @@ NETWORKS = {"g_channels": (32, 64, 128, 128), "d_channels": (32, 64)}
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=Path("/work/shared/datasets"))
+    add_data_options(parser)
     parser.add_argument("--out", type=Path, default=Path("/tmp/lf-bench-pix2pix"))
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -47,6 +48,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--grid", type=Path, help="write sources / L1-only / pix2pix / targets")
     args = parser.parse_args()
+    args.data_dir = data_dir(args)
 
     runs = {}
     for name, options in (("l1_only", {"gan_weight": 0.0}), ("pix2pix", {})):

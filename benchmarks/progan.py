@@ -28,6 +28,7 @@ from typing import Any
 
 import torch
 
+from _data import FASHION_MNIST, add_data_options, dataset_file
 from frechet_features import features, train_feature_classifier
 from latentforge.data import load_data
 from latentforge.metrics import FeatureStats, frechet_distance
@@ -38,7 +39,6 @@ from latentforge.training.run import DataConfig, RunConfig, train
 from latentforge.utils.run_logs import read_metrics, read_warnings
 from latentforge.viz.grid import make_grid, save_image
 
-DATA = Path("/work/shared/datasets/fashion-mnist.npz")
 LOG_EVERY = 25
 
 
@@ -72,7 +72,7 @@ def run_model(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DATA)
+    add_data_options(parser, FASHION_MNIST)
     parser.add_argument("--image-size", type=int, default=32)
     parser.add_argument("--stage-images", type=int, default=9000)
     parser.add_argument("--batch-size", type=int, default=64)
@@ -85,6 +85,7 @@ def main() -> None:
     parser.add_argument("--grid-dir", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
+    args.data = dataset_file(args, FASHION_MNIST)
 
     size = (args.image_size, args.image_size)
     real = load_data(args.data, image_size=size, val_fraction=0.0, seed=args.seed)

@@ -27,6 +27,7 @@ from typing import Any
 
 import torch
 
+from _data import FASHION_MNIST, add_data_options, dataset_file
 from latentforge.evaluation import EvaluationConfig
 from latentforge.evaluation.run import evaluate_run
 from latentforge.metrics.features.classifier import read_card, shipped_paths
@@ -179,7 +180,7 @@ Reproduce (the rows measured here were run one or more at a time, under the CPU 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/datasets/fashion-mnist.npz"))
+    add_data_options(parser, FASHION_MNIST)
     parser.add_argument("--models", default=",".join(ROWS))
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("-n", "--n", type=int, default=10_000)
@@ -189,6 +190,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("/tmp/latentforge-quality"))
     parser.add_argument("--doc", type=Path, default=DOC)
     args = parser.parse_args()
+    args.data = dataset_file(args, FASHION_MNIST)
 
     # --models "" measures nothing and rewrites the doc from the stored results.
     rows = [name.strip() for name in args.models.split(",") if name.strip()]

@@ -34,6 +34,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from _data import add_data_options, data_dir
 from latentforge.data import load_data
 from latentforge.models import SRGAN, SRGANConfig
 from latentforge.nn.sr_nets import bicubic_upscale, downscale
@@ -61,7 +62,7 @@ TASKS = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", choices=sorted(TASKS), default="fashion")
-    parser.add_argument("--data-dir", default="/work/shared/datasets")
+    add_data_options(parser)
     parser.add_argument("--pretrain-steps", type=int, default=1500)
     parser.add_argument("--pretrain-lr", type=float, default=1e-3)
     parser.add_argument("--steps", type=int, default=1000)
@@ -73,6 +74,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--grid", type=Path, help="write LR / bicubic / MSE / SRGAN / HR rows")
     args = parser.parse_args()
+    args.data_dir = data_dir(args)
     torch.set_num_threads(args.threads)
     task = TASKS[args.task]
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from _data import FASHION_MNIST, add_data_options, dataset_file
 from latentforge.data import load_data
 from latentforge.data.mnist_sets import FASHION_MNIST_CLASSES
 from latentforge.metrics.features.classifier import SHIPPED_NAME, save_classifier
@@ -43,7 +44,7 @@ def file_sha256(path: Path) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("../shared/datasets/fashion-mnist.npz"))
+    add_data_options(parser, FASHION_MNIST)
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--lr", type=float, default=2e-3)
@@ -52,6 +53,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ASSETS)
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
+    args.data = dataset_file(args, FASHION_MNIST)
 
     data = load_data(args.data, val_fraction=0.0, seed=args.seed)
     train_set = data.train
@@ -72,8 +74,9 @@ def main() -> None:
     seconds = time.perf_counter() - start
     test_accuracy = classifier_accuracy(model, data.test)
     command = (
+        # the data are named by their checksum below, not by this machine's path
         "flock /tmp/latentforge-cpu.lock python benchmarks/train_feature_classifier.py "
-        f"--data {args.data} --epochs {args.epochs} --batch-size {args.batch_size} "
+        f"--epochs {args.epochs} --batch-size {args.batch_size} "
         f"--lr {args.lr} --seed {args.seed}"
     )
     card = {

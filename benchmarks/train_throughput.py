@@ -25,10 +25,10 @@ import json
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
 import torch
 
+from _data import FASHION_MNIST, add_data_options, dataset_file
 from latentforge.data import load_data
 from latentforge.data.batching import epoch_permutation
 from latentforge.steps.train_config import TrainConfig
@@ -38,10 +38,6 @@ from latentforge.training.run import build_for_data
 from latentforge.training.validation import evaluate_losses
 from latentforge.utils.run_logs import read_metrics
 from latentforge.utils.seeding import seed_everything
-
-DEFAULT_DATA = (
-    Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "fashion-mnist.npz"
-)
 
 
 def engine_epochs(model_type, options, data, train_cfg, epochs) -> dict:
@@ -155,7 +151,7 @@ def interleaved(model_type, options, data, cfg, args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=str(DEFAULT_DATA.resolve()))
+    add_data_options(parser, FASHION_MNIST)
     parser.add_argument("--models", default="ae,vae")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=2)
@@ -166,6 +162,7 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=0, help="interleave this many short blocks")
     parser.add_argument("--block-steps", type=int, default=150)
     args = parser.parse_args()
+    args.data = dataset_file(args, FASHION_MNIST)
     if args.threads:
         torch.set_num_threads(args.threads)
     data = load_data(args.data, val_fraction=0.1, seed=0)

@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from latentforge.data import load_data
 from latentforge.data.base import DataBundle
+from latentforge.data.sources import checkout_data_dir
 from latentforge.evaluation import train_with_evaluation
 from latentforge.metrics.features.base import FeatureExtractor
 from latentforge.steps.train_config import TrainConfig
@@ -22,6 +23,25 @@ from latentforge.training.run import DataConfig, RunConfig, train
 # threads competing for a small or busy machine (and subprocesses such as torchrun inherit it).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+
+
+@pytest.fixture(scope="session")
+def real_dataset():
+    """``real_dataset(NAME)`` -> the path of a real dataset file (``fashion-mnist.npz``,
+    ``orl-faces.npz``) in the folder the one rule of ``checkout_data_dir`` finds:
+    ``$LATENTFORGE_DATA``, else ``../shared/datasets`` beside the repository. A test that needs
+    it skips, saying which file it looked for, where the file is missing."""
+
+    def find(name: str) -> Path:
+        folder = checkout_data_dir()
+        if folder is None:
+            pytest.skip(f"no {name}: set $LATENTFORGE_DATA or put it in ../shared/datasets")
+        path = folder / name
+        if not path.is_file():
+            pytest.skip(f"{path} is missing")
+        return path
+
+    return find
 
 
 @pytest.fixture(scope="session")

@@ -24,5 +24,9 @@ class ShapeError(LatentforgeError):
     """A tensor or network does not have the shape the caller promised."""
 
 
+class TrainingInterrupted(LatentforgeError):
+    """Ctrl-C stopped training; the run ended as an epoch does and can be resumed."""
+
+
 class TrainingDiverged(LatentforgeError):
     """The loss became NaN or infinite; training stopped and the last good checkpoint is kept."""

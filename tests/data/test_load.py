@@ -1,5 +1,3 @@
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -10,7 +8,6 @@ from latentforge.errors import ConfigError, DataError
 
 from .writers import save_image
 
-SHARED_FASHION_MNIST = Path("/work/shared/datasets/fashion-mnist.npz")
 RNG = np.random.default_rng(5)
 
 
@@ -91,15 +88,15 @@ def test_bad_options_are_config_errors_before_any_reading(options):
         load_data("does-not-exist", **options)
 
 
-@pytest.mark.skipif(not SHARED_FASHION_MNIST.is_file(), reason="shared Fashion-MNIST not present")
-def test_whole_fashion_mnist_npz():
-    bundle = load_data(str(SHARED_FASHION_MNIST), val_fraction=0.1)
+def test_whole_fashion_mnist_npz(real_dataset):
+    fashion_mnist = real_dataset("fashion-mnist.npz")
+    bundle = load_data(str(fashion_mnist), val_fraction=0.1)
     assert (len(bundle.train), len(bundle.val), len(bundle.test)) == (54000, 6000, 10000)
     assert bundle.train.shape == (1, 28, 28) and bundle.train.images.dtype == torch.uint8
     assert bundle.train.labels.shape == (54000,) and bundle.class_names == [
         str(k) for k in range(10)
     ]
-    with np.load(SHARED_FASHION_MNIST, allow_pickle=False) as archive:
+    with np.load(fashion_mnist, allow_pickle=False) as archive:
         x_test = archive["x_test"]
     assert torch.equal(bundle.test.images[:, 0], torch.from_numpy(x_test))
 

@@ -138,6 +138,7 @@ def test_keep_best_needs_what_it_ranks_by(tmp_path, tiny_npz, train_tiny_run) ->
     assert not (tmp_path / "a" / CHECKPOINTS).exists()
 
 
+@pytest.mark.slow  # a real training run evaluated after every epoch
 def test_training_evaluates_and_keeps_the_best(
     tmp_path, tiny_npz, latentforge_home, train_tiny_run
 ) -> None:

@@ -71,6 +71,7 @@ def test_expectation_matches_closed_form_in_one_dimension() -> None:
     assert abs(result["kid_mean"] - exact) < 5 * standard_error + 0.02 * exact
 
 
+@pytest.mark.slow  # many subsets of thousands of features
 def test_same_distribution_is_near_zero_and_shift_grows() -> None:
     rng = np.random.default_rng(5)
     real = rng.standard_normal((1500, 16))

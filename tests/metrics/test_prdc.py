@@ -156,6 +156,7 @@ def test_two_thousand_identical_gaussians_in_1000_dims() -> None:
     assert abs(fast["precision"] - fast["recall"]) < 0.08
 
 
+@pytest.mark.slow  # 10,000 x 10,000 distances in 1000 dimensions
 def test_reference_setting_ten_thousand_in_1000_dims() -> None:
     # Naeem et al.'s reference example: 10k vs 10k draws of N(0, I) in 1000 dims reported
     # precision 0.4772, recall 0.4705, density 1.0555, coverage 0.9735 with k = 5 for all four

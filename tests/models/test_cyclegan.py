@@ -16,6 +16,7 @@ from latentforge.steps.train_config import TrainConfig
 from latentforge.training.checkpoint import latest_checkpoint, load_model
 from latentforge.training.distributed import DistContext
 from latentforge.training.engine import Trainer
+from latentforge.training.logger import read_metrics
 from latentforge.utils.seeding import seed_everything
 
 from .gan_helpers import one_thread, run_engine, tiny_bundle
@@ -164,8 +165,22 @@ def test_resume_is_exact_with_the_pool_in_the_checkpoint(tmp_path) -> None:
 
 def test_engine_run_writes_both_grids_and_validation_numbers(tmp_path) -> None:
     model = CycleGAN(CycleGANConfig(**TINY))
-    run_engine(model, tmp_path, pair_bundle(16, layout="unpaired"), batch_size=8)
+    data = pair_bundle(16, layout="unpaired")
+    run_engine(model, tmp_path, data, batch_size=8)
     for name in ("a2b", "b2a"):
         assert (tmp_path / "images" / name / "epoch-0001.png").is_file()
+    (record,) = [r for r in read_metrics(tmp_path) if "val/cycle_a_l1" in r]
+    # the validation pairs, cycled A -> B -> A and B -> A -> B by the trained model
+    model.eval()
+    real_a, real_b = split_pair(data.val.images.float() / 255.0)
+    with torch.no_grad():
+        cycled_a = model.translate(model.translate(real_a, "a2b"), "b2a")
+        cycled_b = model.translate(model.translate(real_b, "b2a"), "a2b")
+    for domain, cycled, real in (("a", cycled_a, real_a), ("b", cycled_b, real_b)):
+        l1 = (cycled - real).abs().mean().item()
+        psnr = per_image_psnr(cycled, real).mean().item()
+        assert record[f"val/cycle_{domain}_l1"] == pytest.approx(l1, rel=1e-5)
+        assert record[f"val/cycle_{domain}_psnr"] == pytest.approx(psnr, rel=1e-5)
+    assert record["epoch"] == 1 and "val/d_loss" in record
     loaded = load_model(tmp_path)
     assert loaded.sample(3, torch.Generator().manual_seed(0)).shape == (3, 1, 12, 12)

@@ -71,9 +71,7 @@ def test_convert_att_faces_reads_the_pgm_folders(tmp_path) -> None:
         convert_att_faces(tmp_path / "data", tmp_path / "x.npz")
 
 
-@pytest.mark.skipif(
-    not Path("/work/shared/datasets/orl-faces.npz").is_file(), reason="the ORL file is not here"
-)
-def test_the_real_file_gives_350_train_and_50_test_faces() -> None:
-    data = load_data("orl-faces", data_dir="/work/shared/datasets", val_fraction=0.0)
+def test_the_real_file_gives_350_train_and_50_test_faces(real_dataset) -> None:
+    path = real_dataset("orl-faces.npz")
+    data = load_data("orl-faces", data_dir=path.parent, val_fraction=0.0, download=False)
     assert (len(data.train), len(data.test), data.image_size) == (350, 50, (112, 92))

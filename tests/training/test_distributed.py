@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -47,6 +48,7 @@ def _run(command, tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
 
 
+@pytest.mark.slow  # two torchrun processes: about a minute on two busy cores
 def test_two_processes_match_one_process_at_the_same_global_batch(tmp_path):
     _run([sys.executable, "-m", "latentforge", *ARGS, "--out", "one"], tmp_path)
     _run(

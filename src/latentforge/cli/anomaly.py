@@ -31,7 +31,7 @@ from latentforge.apps.anomaly import (
     load_detector,
     save_detector,
 )
-from latentforge.cli.options import _int_tuple
+from latentforge.cli.options import _int_tuple, add_batch_size_option, add_device_option
 from latentforge.cli.run_data import add_data_arguments, load_split
 from latentforge.data.base import ImageSet
 from latentforge.errors import ConfigError, DataError
@@ -52,11 +52,20 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
     fit = actions.add_parser("fit", help="fit the threshold on normal images")
     _common(fit, "train", "normal images (default: the run's own data and --classes)")
-    fit.add_argument("--score", default="recon", choices=SCORES.names(), help="(default: recon)")
+    fit.add_argument(
+        "--score",
+        default="recon",
+        choices=SCORES.names(),
+        help=f"how an image is scored: {', '.join(SCORES.names())} (default: recon)",
+    )
     rule = fit.add_mutually_exclusive_group()
     rule.add_argument("--percentile", type=float, help="threshold = this percentile (default 95)")
-    rule.add_argument("--std-k", type=float, help="threshold = mean + K std of the scores")
-    fit.add_argument("--elbo-samples", type=int, default=4, help="z draws per image for elbo")
+    rule.add_argument(
+        "--std-k", type=float, metavar="K", help="threshold = mean + K std of the scores"
+    )
+    fit.add_argument(
+        "--elbo-samples", type=int, default=4, metavar="N", help="z draws per image for elbo"
+    )
     fit.add_argument("--seed", type=int, default=0, help="seed of the elbo draws (default: 0)")
     fit.set_defaults(handler=run_fit)
 
@@ -74,8 +83,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
 def _common(parser: argparse.ArgumentParser, split: str, data_help: str) -> None:
     parser.add_argument("run", type=Path, help="run directory or saved model folder")
     add_data_arguments(parser, split, data_help)
-    parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--device", default="auto")
+    add_batch_size_option(parser, 256)
+    add_device_option(parser)
 
 
 def run_fit(args: argparse.Namespace) -> int:

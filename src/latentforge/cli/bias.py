@@ -8,6 +8,7 @@ from pathlib import Path
 
 from latentforge.apps.bias import analyse_bias
 from latentforge.apps.bias_report import write_bias_report
+from latentforge.cli.options import add_batch_size_option, add_device_option
 from latentforge.cli.run_data import add_data_arguments, load_bundle_split
 from latentforge.training.checkpoint import load_model
 from latentforge.training.distributed import resolve_device
@@ -37,8 +38,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "--combine", default=None, help="product or max (default: the model's, else product)"
     )
     report.add_argument("-n", type=int, default=32, help="images per grid (default: 32)")
-    report.add_argument("--batch-size", type=int, default=256)
-    report.add_argument("--device", default="auto")
+    add_batch_size_option(report, 256)
+    add_device_option(report)
     report.set_defaults(handler=run_report)
 
 

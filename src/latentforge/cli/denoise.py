@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from latentforge.apps.denoising import denoise, evaluate_denoising, require_reconstruct
+from latentforge.cli.options import add_batch_size_option, add_device_option
 from latentforge.data.corruption import parse_corruption
 from latentforge.data.image_inputs import read_image_inputs
 from latentforge.data.transforms import ImageTransform
@@ -45,8 +46,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--limit", type=int, default=None, help="use the first N images only")
     parser.add_argument("--npz-test", action="store_true", help="read x_test from .npz inputs")
     parser.add_argument("--nrow", type=int, default=8, help="images per grid row (default: 8)")
-    parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--device", default="auto")
+    add_batch_size_option(parser, 256)
+    add_device_option(parser)
     parser.set_defaults(handler=run_denoise)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from latentforge.cli.options import add_batch_size_option, add_device_option
 from latentforge.evaluation.metrics import ALL_METRICS, EvaluationConfig
 
 
@@ -21,7 +22,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("run", type=Path, help="run directory or saved model folder")
     parser.add_argument("--data", default=None, help="real data (default: the run's own data)")
-    parser.add_argument("--data-dir", default=None, help="where full datasets live")
+    parser.add_argument("--data-dir", default=None, metavar="PATH", help="where full datasets live")
     parser.add_argument(
         "--split",
         default=None,
@@ -42,12 +43,14 @@ def register(verbs: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the result here")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated samples")
-    parser.add_argument("--batch-size", type=int, default=500)
-    parser.add_argument("--nll-k", type=int, default=100, help="importance samples per image")
-    parser.add_argument("--nll-images", type=int, default=1000, help="images for nll")
-    parser.add_argument("--device", default="auto")
+    add_batch_size_option(parser, 500)
+    parser.add_argument(
+        "--nll-k", type=int, default=100, metavar="K", help="importance samples per image"
+    )
+    parser.add_argument("--nll-images", type=int, default=1000, metavar="N", help="images for nll")
+    add_device_option(parser)
     parser.add_argument("--no-cache", action="store_true", help="recompute real features")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(handler=run_evaluate)
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from latentforge.cli.options import add_batch_size_option, add_device_option
 from latentforge.evaluation.fitted_features import KINDS, FitOptions, fit_extractor, fitted_root
 
 
@@ -24,20 +25,50 @@ def register(verbs: argparse._SubParsersAction) -> None:
             "`latentforge evaluate RUN --features NAME`."
         ),
     )
-    fit.add_argument("--data", required=True, help="dataset name, .npz file or image folder")
-    fit.add_argument("--data-dir", default=None)
-    fit.add_argument("--image-size", default=None, type=int, help="resize images to SIZE")
-    fit.add_argument("--channels", default=None, type=int, choices=(1, 3))
-    fit.add_argument("--out", default=None, help="name to cache it under (default: from --data)")
-    fit.add_argument("--kind", default="auto", choices=KINDS)
-    fit.add_argument("--epochs", type=int, default=10)
-    fit.add_argument("--batch-size", type=int, default=128)
-    fit.add_argument("--lr", type=float, default=2e-3)
-    fit.add_argument("--latent-dim", type=int, default=64, help="autoencoder code size")
-    fit.add_argument("--seed", type=int, default=0)
-    fit.add_argument("--device", default="cpu")
+    fit.add_argument(
+        "--data", required=True, metavar="SPEC", help="dataset name, .npz file or image folder"
+    )
+    fit.add_argument("--data-dir", default=None, metavar="PATH", help="where full datasets live")
+    fit.add_argument(
+        "--image-size", default=None, type=int, metavar="N", help="resize images to SIZE"
+    )
+    fit.add_argument(
+        "--channels",
+        default=None,
+        type=int,
+        choices=(1, 3),
+        help="convert images to 1 or 3 channels",
+    )
+    fit.add_argument(
+        "--out", default=None, metavar="NAME", help="name to cache it under (default: from --data)"
+    )
+    fit.add_argument(
+        "--kind",
+        default="auto",
+        choices=KINDS,
+        help="classifier (needs labels), autoencoder, or auto: a classifier when the data "
+        "have labels (default: auto)",
+    )
+    fit.add_argument(
+        "--epochs", type=int, default=10, metavar="N", help="training epochs (default: 10)"
+    )
+    add_batch_size_option(fit, 128)
+    fit.add_argument(
+        "--lr", type=float, default=2e-3, metavar="FLOAT", help="learning rate (default: 0.002)"
+    )
+    fit.add_argument(
+        "--latent-dim",
+        type=int,
+        default=64,
+        metavar="N",
+        help="autoencoder code size (default: 64)",
+    )
+    fit.add_argument(
+        "--seed", type=int, default=0, metavar="N", help="seed of weights and batches (default: 0)"
+    )
+    add_device_option(fit, "cpu")
     fit.add_argument("--overwrite", action="store_true", help="replace an extractor of that name")
-    fit.add_argument("--no-progress", action="store_true")
+    fit.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     fit.set_defaults(handler=run_fit)
 
     listing = actions.add_parser("list", help="list the available feature extractors")

@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 
 from latentforge.cli.image_io import read_image
+from latentforge.cli.options import add_device_option
 from latentforge.errors import ConfigError, DataError
 from latentforge.models.capabilities import Inpaints
 from latentforge.training.checkpoint import load_model
@@ -28,7 +29,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "--mask", type=Path, required=True, help="mask image of the same size: white = hole"
     )
     parser.add_argument("-o", "--output", type=Path, required=True, help="output image (.png)")
-    parser.add_argument("--device", default="auto")
+    add_device_option(parser)
     parser.set_defaults(handler=run_inpaint)
 
 

@@ -8,12 +8,15 @@ from pathlib import Path
 
 import torch
 
+from latentforge.cli.options import add_device_option
 from latentforge.cli.run_data import add_data_arguments, load_split
 from latentforge.data.batching import to_batch
 from latentforge.errors import ConfigError
 from latentforge.models.capabilities import Reconstructs
 from latentforge.training.checkpoint import load_model, resolve_model_dir
 from latentforge.training.distributed import resolve_device
+from latentforge.training.run import RUN_CONFIG
+from latentforge.utils.files import read_json
 from latentforge.utils.run_logs import read_metrics
 from latentforge.viz.grid import interleave_rows, save_grid
 
@@ -22,18 +25,34 @@ def register(verbs: argparse._SubParsersAction) -> None:
     sample = verbs.add_parser("sample", help="draw new images from a trained model")
     sample.add_argument("run", type=Path, help="run directory or saved model folder")
     sample.add_argument("-n", type=int, default=64, help="number of images (default: 64)")
-    sample.add_argument("-o", "--output", type=Path, default=Path("samples.png"))
+    sample.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("samples.png"),
+        metavar="PATH",
+        help="grid image to write (default: samples.png)",
+    )
     sample.add_argument("--nrow", type=int, default=8, help="images per row (default: 8)")
-    sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--device", default="auto")
+    sample.add_argument(
+        "--seed", type=int, default=0, metavar="N", help="seed of the samples (default: 0)"
+    )
+    add_device_option(sample)
     sample.set_defaults(handler=run_sample)
 
     recon = verbs.add_parser("reconstruct", help="encode and decode images with a trained model")
     recon.add_argument("run", type=Path, help="run directory or saved model folder")
     add_data_arguments(recon, "val", "dataset (default: the run's own data)")
     recon.add_argument("-n", type=int, default=32, help="number of images (default: 32)")
-    recon.add_argument("-o", "--output", type=Path, default=Path("reconstructions.png"))
-    recon.add_argument("--device", default="auto")
+    recon.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("reconstructions.png"),
+        metavar="PATH",
+        help="grid image to write (default: reconstructions.png)",
+    )
+    add_device_option(recon)
     recon.set_defaults(handler=run_reconstruct)
 
     info = verbs.add_parser("info", help="describe a run or saved model")
@@ -76,6 +95,23 @@ def run_reconstruct(args: argparse.Namespace) -> int:
     return 0
 
 
+def recorded_run(path: Path) -> dict:
+    """What a run directory's config.json says: the data and training length, and what it
+    was trained with (library, torch, Python, device); nothing for a bare saved model."""
+    if not (path / RUN_CONFIG).is_file():
+        return {}
+    recorded = read_json(path / RUN_CONFIG, "run config")
+    train = recorded.get("train", {})
+    trained_with = recorded.get("environment") or {
+        "latentforge": recorded.get("latentforge_version", "not recorded")
+    }
+    return {
+        "data": recorded.get("data", {}).get("spec"),
+        "planned": {k: train.get(k) for k in ("epochs", "max_steps", "batch_size", "seed")},
+        "trained_with": trained_with,
+    }
+
+
 def run_info(args: argparse.Namespace) -> int:
     model_dir = resolve_model_dir(args.run)
     model = load_model(args.run)
@@ -93,6 +129,7 @@ def run_info(args: argparse.Namespace) -> int:
         info["epoch"] = records[-1].get("epoch")
     if epochs:
         info["latest_validation"] = {k: v for k, v in epochs[-1].items() if k.startswith("val/")}
+    info.update(recorded_run(args.run))
     if args.json:
         print(json.dumps(info, indent=2))
     else:

@@ -27,7 +27,7 @@ from latentforge.apps.interpolation import (
     smoothness,
 )
 from latentforge.apps.latent_codes import take_images
-from latentforge.cli.options import _int_tuple
+from latentforge.cli.options import _int_tuple, add_device_option
 from latentforge.cli.run_data import add_data_arguments, load_split
 from latentforge.errors import ConfigError
 from latentforge.training.checkpoint import load_model
@@ -58,9 +58,16 @@ def register(verbs: argparse._SubParsersAction) -> None:
         help="walk between the codes of these data images, taken in pairs (autoencoders)",
     )
     add_data_arguments(parser, "val", "dataset of --images (default: the run's own data)")
-    parser.add_argument("-o", "--output", type=Path, default=Path("interpolation.png"))
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("interpolation.png"),
+        metavar="PATH",
+        help="grid image to write (default: interpolation.png)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the smoothness here")
-    parser.add_argument("--device", default="auto")
+    add_device_option(parser)
     parser.set_defaults(handler=run_interpolate)
 
 

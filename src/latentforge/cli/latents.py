@@ -52,7 +52,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--ica", type=int, default=None, help="ICA directions (default: one per active dimension)"
     )
-    parser.add_argument("--ica-seed", type=int, default=0, help="FastICA's random start")
+    parser.add_argument(
+        "--ica-seed", type=int, default=0, metavar="N", help="FastICA's random start"
+    )
     add_traversal_arguments(parser, max_images=5000)
     parser.add_argument("-o", "--output", type=Path, default=Path("latents"), help="folder")
     parser.set_defaults(handler=run_latents)

@@ -22,8 +22,10 @@ from latentforge.cli import (
     traverse,
     upscale,
 )
+from latentforge.cli.config_file import model_named_by_config
 from latentforge.cli.options import Parser
-from latentforge.errors import LatentforgeError
+from latentforge.errors import LatentforgeError, TrainingInterrupted
+from latentforge.models import MODELS
 
 # Each verb module has ``register(subparsers)``; a new verb is a new module in this list.
 VERB_MODULES = (
@@ -58,9 +60,18 @@ def build_parser() -> Parser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:  # `train --config FILE` takes its model from the file
+        argv = model_named_by_config(argv, MODELS.names())
+    except LatentforgeError as err:
+        print(f"latentforge train: error: {err}", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or 0)
+    except TrainingInterrupted as err:
+        print(f"latentforge {args.verb}: {err}", file=sys.stderr)
+        return 130
     except LatentforgeError as err:
         print(f"latentforge {args.verb}: error: {err}", file=sys.stderr)
         return 2

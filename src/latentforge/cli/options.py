@@ -50,6 +50,11 @@ def _unwrap_optional(annotation: Any) -> Any:
     return annotation
 
 
+# How a value of each type reads in --help (``--latent-dim N``, ``--lr FLOAT``); a config
+# names other metavars for its text fields in ``option_metavar`` (``--data-dir PATH``).
+METAVARS = {int: "N", float: "FLOAT", str: "NAME"}
+
+
 def _argument_type(annotation: Any) -> dict[str, Any]:
     annotation = _unwrap_optional(annotation)
     if annotation is bool:
@@ -59,8 +64,8 @@ def _argument_type(annotation: Any) -> dict[str, Any]:
         if len(args) == 2 and args[1] is not Ellipsis:
             return {"type": _size, "metavar": "H,W"}
         return {"type": _int_tuple, "metavar": "N,N,..."}
-    if annotation in (int, float, str):
-        return {"type": annotation}
+    if annotation in METAVARS:
+        return {"type": annotation, "metavar": METAVARS[annotation]}
     raise TypeError(f"no command-line form for {annotation}")
 
 
@@ -72,10 +77,16 @@ def add_config_options(
     rename: dict[str, str] | None = None,
     dest_prefix: str = "",
     helps: dict[str, str] | None = None,
+    metavars: dict[str, str] | None = None,
+    shown_defaults: dict[str, Any] | None = None,
 ) -> None:
-    """``--field-name`` for each field of ``config_cls`` (defaults left unset: ``None``)."""
+    """``--field-name`` for each field of ``config_cls`` (defaults left unset: ``None``), its
+    help from the config's ``option_help`` or ``helps``, its metavar from the field's type or
+    from the config's ``option_metavar`` or ``metavars``. ``shown_defaults`` replace the
+    field's default in the help where the caller fills in another."""
     hints = typing.get_type_hints(config_cls)
     helps = {**getattr(config_cls, "option_help", {}), **(helps or {})}
+    metavars = {**getattr(config_cls, "option_metavar", {}), **(metavars or {})}
     for field in dataclasses.fields(config_cls):
         if field.name in skip or not field.init:
             continue
@@ -84,13 +95,17 @@ def add_config_options(
             field.default if field.default is not dataclasses.MISSING else field.default_factory()
         )
         text = helps.get(field.name, "")
+        default = (shown_defaults or {}).get(field.name, default)
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        kind = _argument_type(hints[field.name])
+        if field.name in metavars:
+            kind["metavar"] = metavars[field.name]
         parser.add_argument(
             flag,
             dest=dest_prefix + field.name,
             default=None,
             help=f"{text} (default: {shown})".strip(),
-            **_argument_type(hints[field.name]),
+            **kind,
         )
 
 
@@ -104,3 +119,24 @@ def collect(
         if value is not None:
             values[field.name] = value
     return values
+
+
+def add_device_option(parser: argparse.ArgumentParser, default: str = "auto") -> None:
+    """``--device`` for a verb that runs a model."""
+    parser.add_argument(
+        "--device",
+        default=default,
+        metavar="DEVICE",
+        help=f"auto, cpu, cuda, cuda:N or mps (default: {default})",
+    )
+
+
+def add_batch_size_option(parser: argparse.ArgumentParser, default: int) -> None:
+    """``--batch-size`` for a verb that pushes images through a model in batches."""
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=default,
+        metavar="N",
+        help=f"images per forward pass; lower it when memory runs out (default: {default})",
+    )

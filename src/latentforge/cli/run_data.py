@@ -33,7 +33,7 @@ def add_data_arguments(parser: argparse.ArgumentParser, split: str, data_help: s
     """``--data``, ``--data-dir``, ``--split``, ``--val-fraction`` and ``--classes`` for a verb
     that reads images."""
     parser.add_argument("--data", default=None, help=data_help)
-    parser.add_argument("--data-dir", default=None, help="where full datasets live")
+    parser.add_argument("--data-dir", default=None, metavar="PATH", help="where full datasets live")
     parser.add_argument(
         "--split", default=split, choices=SPLITS, help=f"which split (default: {split})"
     )
@@ -41,6 +41,7 @@ def add_data_arguments(parser: argparse.ArgumentParser, split: str, data_help: s
         "--val-fraction",
         type=float,
         default=None,
+        metavar="FLOAT",
         help="validation hold-out of the train split (default: the run's; 0 keeps it whole)",
     )
     parser.add_argument(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from latentforge.apps.sweep import SWEEPS, parse_sweep_values, run_sweep, sweep_table
 from latentforge.cli.options import add_config_options, collect
-from latentforge.cli.train import DATA_DERIVED, DATA_FLAGS, DATA_HELP, TRAIN_HELP
+from latentforge.cli.train import DATA_DERIVED, add_data_and_training_options
 from latentforge.errors import ConfigError
 from latentforge.models import MODELS
 from latentforge.steps.train_config import TrainConfig
@@ -37,7 +37,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("parameter", choices=tuple(SWEEPS), help="the option to sweep")
     parser.add_argument("values", help="comma-separated values, e.g. 2,4,8,16,32,64")
-    parser.add_argument("--model", choices=SWEEP_MODELS, default="ae", help="(default: ae)")
+    parser.add_argument(
+        "--model", choices=SWEEP_MODELS, default="ae", help="model to sweep (default: ae)"
+    )
     group = parser.add_argument_group(
         "model options", "as for `latentforge train MODEL`; defaults are the chosen model's"
     )
@@ -46,10 +48,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
         config_class = MODELS.get(name).config_class
         add_config_options(group, config_class, skip=tuple(seen), dest_prefix="model.")
         seen |= {field.name for field in dataclasses.fields(config_class)}
-    data = parser.add_argument_group("data")
-    add_config_options(data, DataConfig, rename=DATA_FLAGS, dest_prefix="data.", helps=DATA_HELP)
-    train = parser.add_argument_group("training")
-    add_config_options(train, TrainConfig, dest_prefix="train.", helps=TRAIN_HELP)
+    add_data_and_training_options(parser)
     study = parser.add_argument_group("measurement")
     study.add_argument(
         "--features",
@@ -57,12 +56,25 @@ def register(verbs: argparse._SubParsersAction) -> None:
         help="features of the Frechet distance: auto, pixels or an extractor (default: auto)",
     )
     study.add_argument(
-        "--eval-images", type=int, default=10_000, help="images measured (default: 10000)"
+        "--eval-images",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="images measured (default: 10000)",
     )
     study.add_argument(
-        "--eval-split", default="test", choices=("train", "val", "test"), help="(default: test)"
+        "--eval-split",
+        default="test",
+        choices=("train", "val", "test"),
+        help="split the runs are measured on (default: test)",
     )
-    study.add_argument("--out", type=Path, default=None, help="(default: runs/sweep-OPTION)")
+    study.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="folder of the runs and the comparison (default: runs/sweep-OPTION)",
+    )
     study.add_argument("--overwrite", action="store_true", help="retrain runs already in --out")
     parser.set_defaults(handler=run)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from latentforge.cli.options import add_device_option
 from latentforge.data.image_files import IMAGE_SUFFIXES, decode_image, find_image_files
 from latentforge.data.transforms import ImageTransform
 from latentforge.errors import ConfigError, DataError
@@ -39,7 +40,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "--direction", default="a2b", help="a2b (source -> target; default) or b2a (cyclegan)"
     )
     parser.add_argument("--grid", type=Path, help="also write inputs above outputs to this PNG")
-    parser.add_argument("--device", default="auto")
+    add_device_option(parser)
     parser.set_defaults(handler=run_translate)
 
 

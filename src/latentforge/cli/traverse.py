@@ -23,6 +23,7 @@ from torch import Tensor
 from latentforge.apps.coordinates import latent_axes
 from latentforge.apps.latent_codes import encode_set, take_images
 from latentforge.apps.traversal import Traversal, check_steps, data_span, prior_span, traversal
+from latentforge.cli.options import add_device_option
 from latentforge.cli.run_data import add_data_arguments, load_split
 from latentforge.errors import ConfigError
 from latentforge.models.capabilities import Encodes
@@ -48,10 +49,11 @@ def add_traversal_arguments(parser: argparse.ArgumentParser, max_images: int = 2
         "--max-images",
         type=int,
         default=max_images,
+        metavar="N",
         help=f"images encoded from the data (default: {max_images})",
     )
     add_data_arguments(parser, "val", "dataset of --image and --span data (default: the run's)")
-    parser.add_argument("--device", default="auto")
+    add_device_option(parser)
 
 
 def check_traversal_arguments(args: argparse.Namespace) -> None:
@@ -97,7 +99,14 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--span", choices=SPANS, default="prior", help="range of each dimension (default: prior)"
     )
-    parser.add_argument("-o", "--output", type=Path, default=Path("traversal.png"))
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("traversal.png"),
+        metavar="PATH",
+        help="grid image to write (default: traversal.png)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     parser.set_defaults(handler=run_traverse)
 

@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 
 from latentforge.cli.image_io import is_image_path, read_image
+from latentforge.cli.options import add_device_option
 from latentforge.errors import ConfigError
 from latentforge.models.capabilities import Upscales
 from latentforge.training.checkpoint import load_model
@@ -31,7 +32,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
         required=True,
         help="output image (one input) or folder (written as NAME-xR.png)",
     )
-    parser.add_argument("--device", default="auto")
+    add_device_option(parser)
     parser.set_defaults(handler=run_upscale)
 
 

@@ -54,6 +54,9 @@ class ModelConfig(Config):
     in_channels: int = 1
     image_size: tuple[int, int] = (28, 28)
 
+    default_data: ClassVar[str] = "sample"
+    """The ``--data`` the model trains on when none is given: built in, no download."""
+
     @classmethod
     def values_from_data(cls, data: Any) -> dict[str, Any]:
         """The fields a data set decides (``data``: a ``DataBundle``): the image shape.

@@ -86,6 +86,9 @@ class CycleGANConfig(TranslationConfig):
     upsample: str = "transposed"
 
     accepted_layouts: ClassVar[tuple[str, ...]] = ("unpaired", "paired")
+    # sneakers <-> ankle boots: from Fashion-MNIST when it is in the data directory, else
+    # from the built-in sample; never downloaded
+    default_data: ClassVar[str] = "sneaker2boot"
     option_help: ClassVar[dict[str, str]] = {
         **TranslationConfig.option_help,
         "cycle_weight": "lambda, the weight of the cycle-consistency term (10 in the paper)",

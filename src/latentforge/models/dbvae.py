@@ -56,6 +56,7 @@ class DBVAEConfig(VAEConfig):
     debias: bool = True
 
     option_help: ClassVar[dict[str, str]] = {
+        **VAEConfig.option_help,
         "positive_classes": "label ids of the positive class, e.g. 5,7,9 (required)",
         "alpha": "resampling smoothing in 1/(Q_i(z_i) + alpha), larger = flatter "
         "(default: 1 with --combine product, 0.01 with max)",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -30,6 +31,15 @@ class EncoderDecoderConfig(ModelConfig):
     norm: str = "none"
     activation: str = "leaky_relu"
     reconstruction: str = "mse"
+
+    option_help: ClassVar[dict[str, str]] = {
+        "latent_dim": "size of the latent code",
+        "hidden_channels": "feature maps of the encoder's stages (the decoder mirrors them)",
+        "upsample": f"how the decoder grows the image: {', '.join(UPSAMPLE_MODES)}",
+        "norm": f"normalisation after each convolution: {', '.join(NORMS)}",
+        "activation": f"nonlinearity: {', '.join(ACTIVATIONS)}",
+        "reconstruction": f"reconstruction loss: {', '.join(RECONSTRUCTION_LOSSES)}",
+    }
 
     def __post_init__(self) -> None:
         super().__post_init__()

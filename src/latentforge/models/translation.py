@@ -59,6 +59,7 @@ class TranslationConfig(AdversarialGameConfig):
     sample_bank: int = 64
 
     accepted_layouts: ClassVar[tuple[str, ...]] = ("paired",)
+    default_data: ClassVar[str] = "edges:sample"  # edge map -> image, from the built-in sample
     option_help: ClassVar[dict[str, str]] = {
         **AdversarialGameConfig.option_help,
         "sample_bank": "training source images kept for sample(n) to translate (0: none)",

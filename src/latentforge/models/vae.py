@@ -13,6 +13,7 @@ constant) and everything averaged over the batch; the KL term in closed form.
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import torch
 from torch import Tensor
@@ -31,6 +32,11 @@ from latentforge.steps.phases import LossOutput
 class VAEConfig(EncoderDecoderConfig):
     reconstruction: str = "bce"
     beta: float = 1.0
+
+    option_help: ClassVar[dict[str, str]] = {
+        **EncoderDecoderConfig.option_help,
+        "beta": "weight of the KL term (beta-VAE when not 1)",
+    }
 
     def __post_init__(self) -> None:
         super().__post_init__()

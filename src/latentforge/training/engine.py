@@ -6,8 +6,11 @@ Adding a model never means editing this file.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,6 +102,8 @@ class Trainer:
         self.all_params = list(model.parameters())
         self.ema = EMA(model.ema_module(), train.ema_decay) if train.ema_decay else None
         self.progress = Progress()
+        self.interrupted = False  # set by Ctrl-C: the loop stops after the current cycle
+        self._window = _Window()  # training numbers not yet logged
         self.sampling_weights = self._model_sampling_weights()
         self.logger = RunLogger(self.run_dir, train.tensorboard, enabled=ctx.is_main)
         self.batches_per_epoch = batches_per_epoch(len(data.train), train.batch_size)
@@ -159,18 +164,27 @@ class Trainer:
 
     # --- the loop ----------------------------------------------------------------------
     def fit(self) -> Progress:
+        """Train to the last epoch, or until ``max_steps`` or Ctrl-C (SIGINT) stops the run at
+        the end of a training cycle; a stopped run ends like an epoch does (``_end_early``) and
+        ``interrupted`` tells which of the two stopped it."""
         try:
-            while self.progress.epoch < self.cfg.epochs and not self._step_limit_reached():
-                if self._train_epoch():
-                    self.save()
-                    break
-                self._end_epoch()
+            with stop_on_sigint(self._request_stop, enabled=self.ctx.world_size == 1):
+                while self.progress.epoch < self.cfg.epochs and not self._step_limit_reached():
+                    if self._train_epoch():
+                        self._end_early()
+                        break
+                    self._end_epoch()
         finally:
             self.logger.close()
         return self.progress
 
+    def _request_stop(self) -> None:
+        self.interrupted = True
+
     def _step_limit_reached(self) -> bool:
-        return self.cfg.max_steps is not None and self.progress.step >= self.cfg.max_steps
+        return self.interrupted or (
+            self.cfg.max_steps is not None and self.progress.step >= self.cfg.max_steps
+        )
 
     def _train_epoch(self) -> bool:
         """Train the rest of the current epoch. True when ``max_steps`` stopped it."""
@@ -196,7 +210,7 @@ class Trainer:
             desc=f"epoch {p.epoch + 1}/{cfg.epochs}",
             disable=not (cfg.progress and ctx.is_main),
         )
-        window = _Window()
+        window = self._window = _Window()
         batch = None
         try:
             while True:
@@ -256,21 +270,7 @@ class Trainer:
             )
         )
         self.sampling_weights = self._model_sampling_weights()
-        record: dict[str, Any] = {
-            "step": p.step,
-            "epoch": p.epoch + 1,
-            "images_seen": p.images_seen,
-        }
-        if self.data.val is not None:
-            values = evaluate_losses(
-                self.model,
-                self.data.val,
-                cfg.batch_size,
-                ctx,
-                cfg.num_workers,
-                self.batch_transform,
-            )
-            record.update({f"val/{k}": v for k, v in values.items()})
+        record = self._validation_record()
         p.epoch += 1
         p.batch_in_epoch = 0
         self.epoch_record = record  # callbacks read it; their numbers are added to it
@@ -284,6 +284,40 @@ class Trainer:
         checkpoint = self.save()
         for callback in self.callbacks:
             callback.after_checkpoint(self, checkpoint)
+
+    def _validation_record(self) -> dict[str, Any]:
+        """Where training stands and the validation numbers ``val/NAME`` (every process joins)."""
+        p, cfg = self.progress, self.cfg
+        record: dict[str, Any] = {
+            "step": p.step,
+            "epoch": p.epoch + 1,
+            "images_seen": p.images_seen,
+        }
+        if self.data.val is not None:
+            values = evaluate_losses(
+                self.model,
+                self.data.val,
+                cfg.batch_size,
+                self.ctx,
+                cfg.num_workers,
+                self.batch_transform,
+            )
+            record.update({f"val/{k}": v for k, v in values.items()})
+        return record
+
+    def _end_early(self) -> None:
+        """A run stopped inside an epoch (``max_steps``, Ctrl-C) ends as an epoch does: the
+        training numbers since the last log line, validation numbers and the image grids of
+        the epoch in progress, then a checkpoint. The epoch's own callbacks (evaluation,
+        the model's ``after_epoch``) wait for the epoch to end, after a resume."""
+        if self._window.counts:
+            self.logger.log(self._window.flush(self.progress))
+        with rng.isolated(self.ctx.device):  # a resumed run draws what an unbroken one draws
+            record = self._validation_record()
+        if self.ctx.is_main:
+            self._write_grids(self.progress.epoch + 1)
+            self.logger.log(record)
+        self.save()
 
     def _model_sampling_weights(self) -> torch.Tensor | None:
         """The model's weights for drawing the next epoch (rank 0's, on every process)."""
@@ -360,6 +394,27 @@ class _Window:
         record["images_per_s"] = self.images / elapsed
         self.reset()
         return record
+
+
+@contextlib.contextmanager
+def stop_on_sigint(request_stop: Callable[[], None], enabled: bool = True) -> Iterator[None]:
+    """While inside, the first SIGINT (Ctrl-C) calls ``request_stop`` instead of raising, so the
+    loop can stop at the end of a cycle; a second one raises ``KeyboardInterrupt`` at once.
+    Does nothing outside the main thread or when not ``enabled`` (under torchrun every process
+    would have to stop at the same step)."""
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum, frame) -> None:
+        request_stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _module_prefix(root: torch.nn.Module, sub: torch.nn.Module) -> str:

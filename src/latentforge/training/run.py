@@ -21,7 +21,7 @@ from latentforge.config import Config, require
 from latentforge.data import load_data
 from latentforge.data.class_filter import check_classes, keep_classes
 from latentforge.data.corruption import CorruptInputs, corruption_transform
-from latentforge.errors import CheckpointError, ConfigError
+from latentforge.errors import CheckpointError, ConfigError, TrainingInterrupted
 from latentforge.models.base import MODELS, GenerativeModel
 from latentforge.steps.hooks import Callback
 from latentforge.steps.train_config import TrainConfig
@@ -29,11 +29,15 @@ from latentforge.training.checkpoint import CHECKPOINTS, latest_checkpoint
 from latentforge.training.distributed import DistContext, setup, teardown
 from latentforge.training.engine import Trainer
 from latentforge.training.eval_options import TrainingEvalConfig
+from latentforge.utils.environment import environment
 from latentforge.utils.files import atomic_write_json, read_json
 from latentforge.utils.seeding import seed_everything
 from latentforge.viz.report import EVALUATION_FILE, REPORT_NAME, write_report
 
 RUN_CONFIG = "config.json"
+# Keys of a run config: the run's options, and what training records beside them.
+RECORDED_KEYS = frozenset({"latentforge_version", "environment"})
+RUN_KEYS = frozenset({"model_type", "model", "data", "train", "evaluation"}) | RECORDED_KEYS
 # Options a resumed run may change; everything else is taken from the run's config.json.
 RESUME_OVERRIDES = ("epochs", "max_steps", "device", "progress", "num_workers", "tensorboard")
 
@@ -95,23 +99,48 @@ class RunConfig:
 
     @classmethod
     def read(cls, run_dir: Path) -> RunConfig:
-        values = read_json(run_dir / RUN_CONFIG, "run config")
+        path = run_dir / RUN_CONFIG
+        values = read_json(path, "run config")
         if not isinstance(values, dict) or not {"model_type", "model", "data", "train"} <= set(
             values
         ):
-            raise CheckpointError(f"{run_dir / RUN_CONFIG} is not a latentforge run config")
+            raise CheckpointError(f"{path} is not a latentforge run config")
         try:
-            return cls(
-                values["model_type"],
-                values["model"],
-                DataConfig.from_dict(values["data"], f"{run_dir / RUN_CONFIG} [data]"),
-                TrainConfig.from_dict(values["train"], f"{run_dir / RUN_CONFIG} [train]"),
-                TrainingEvalConfig.from_dict(
-                    values.get("evaluation", {}), f"{run_dir / RUN_CONFIG} [evaluation]"
-                ),
-            )
+            return cls.from_dict(values, str(path))
         except ConfigError as err:
             raise CheckpointError(str(err)) from None
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], source: str) -> RunConfig:
+        """The run ``values`` describe (the form ``to_dict`` writes; sections may be left out,
+        ``model_type`` may not). Unknown keys, in any section, are a ``ConfigError``."""
+        if not isinstance(values, dict):
+            raise ConfigError(f"{source} must hold a table of options")
+        unknown = sorted(set(values) - RUN_KEYS)
+        if unknown:
+            raise ConfigError(
+                f"{source} has unknown keys {unknown}; known: {sorted(RUN_KEYS - RECORDED_KEYS)}"
+            )
+        if "model_type" not in values:
+            raise ConfigError(f'{source} names no model_type (e.g. model_type = "vae")')
+        model_cls = MODELS.get(values["model_type"])
+        model = values.get("model", {})
+        if not isinstance(model, dict):
+            raise ConfigError(f"{source} [model] must be a table of options")
+        known = {f.name for f in dataclasses.fields(model_cls.config_class) if f.init}
+        unknown = sorted(set(model) - known)
+        if unknown:
+            raise ConfigError(
+                f"{source} [model] has unknown keys {unknown} for {values['model_type']}; "
+                f"known: {sorted(known)}"
+            )
+        return cls(
+            values["model_type"],
+            dict(model),
+            DataConfig.from_dict(values.get("data", {}), f"{source} [data]"),
+            TrainConfig.from_dict(values.get("train", {}), f"{source} [train]"),
+            TrainingEvalConfig.from_dict(values.get("evaluation", {}), f"{source} [evaluation]"),
+        )
 
 
 def prepare_run_dir(run_dir: Path, overwrite: bool) -> None:
@@ -183,7 +212,9 @@ def train(
         extra = callbacks(run, model, data, run_dir, ctx) if callbacks is not None else []
         seed_everything(run.train.seed + 7919 * ctx.rank)
         if ctx.is_main:
-            atomic_write_json(run_dir / RUN_CONFIG, run.to_dict())
+            # what this start of the run trained with (a resume records its own)
+            recorded = {**run.to_dict(), "environment": environment(ctx.device)}
+            atomic_write_json(run_dir / RUN_CONFIG, recorded)
         trainer = Trainer(
             model,
             data,
@@ -198,6 +229,11 @@ def train(
         trainer.fit()
         if ctx.is_main:
             write_report(run_dir)
+        if trainer.interrupted:
+            raise TrainingInterrupted(
+                f"stopped by Ctrl-C at step {trainer.progress.step}; its checkpoint, grids and "
+                f"report are in {run_dir}; continue with --resume {run_dir}"
+            )
     finally:
         teardown(ctx)
     return run_dir
