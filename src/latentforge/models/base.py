@@ -8,8 +8,11 @@ and ``model.safetensors``; those two files alone rebuild it.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import json
+import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -21,6 +24,7 @@ from torch import Tensor, nn
 
 from latentforge.config import Config
 from latentforge.errors import CheckpointError, ConfigError
+from latentforge.models.footprint import check_model_fits
 from latentforge.registry import Registry
 from latentforge.utils.files import atomic_write, atomic_write_json
 
@@ -69,8 +73,18 @@ def file_sha256(path: Path) -> str:
 def save_weights(path: Path, state: dict[str, Tensor]) -> str:
     """Write ``state`` as safetensors atomically; return the file's sha256."""
     tensors = {key: value.detach().cpu().clone().contiguous() for key, value in state.items()}
-    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata={"format": "pt"}))
+    atomic_write(path, lambda tmp: _write_safetensors(tensors, tmp))
     return file_sha256(path)
+
+
+def _write_safetensors(tensors: dict[str, Tensor], path: Path) -> None:
+    """``save_file``, with its I/O failures (reported as ``SafetensorError``) as ``OSError``."""
+    try:
+        save_file(tensors, str(path), metadata={"format": "pt"})
+    except SafetensorError as err:
+        code = re.search(r"(?:os error|code:) (\d+)", str(err))
+        number = int(code.group(1)) if code else errno.EIO
+        raise OSError(number, os.strerror(number)) from None
 
 
 def load_weights(path: Path, expected_sha256: str | None = None) -> dict[str, Tensor]:
@@ -215,6 +229,8 @@ class GenerativeModel(nn.Module):
             config = model_cls.config_class.from_dict(meta["config"], source=str(directory))
         except ConfigError as err:
             raise CheckpointError(str(err)) from None
+        if not modules:
+            check_model_fits(model_cls, config, map_location, str(directory / CONFIG_NAME))
         state = load_weights(directory / WEIGHTS_NAME, meta.get("weights_sha256"))
         model = model_cls(config, **modules)
         try:

@@ -9,6 +9,8 @@ from typing import Any
 
 from tqdm import tqdm
 
+from latentforge.utils.files import atomic_write_text
+
 METRICS_FILE = "metrics.jsonl"
 WARNINGS_FILE = "warnings.jsonl"
 
@@ -59,7 +61,7 @@ class RunLogger:
         for path in (self.path, self.path.parent / WARNINGS_FILE):
             kept = [r for r in read_jsonl(path) if r.get("step", 0) <= step]
             if path.is_file():
-                path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+                atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in kept))
 
     def log(self, record: dict[str, Any]) -> None:
         if not self.enabled:

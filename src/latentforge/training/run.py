@@ -11,7 +11,7 @@ RUN/report.html      everything above on one page, readable from disk
 from __future__ import annotations
 
 import dataclasses
-import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +23,23 @@ from latentforge.data.select import check_classes, keep_classes
 from latentforge.errors import CheckpointError, ConfigError
 from latentforge.evaluation.callback import training_callbacks
 from latentforge.evaluation.config import TrainingEvalConfig
-from latentforge.models.base import MODELS, GenerativeModel, read_json
-from latentforge.training.checkpoint import CHECKPOINTS, latest_checkpoint
+from latentforge.models.base import MODELS, GenerativeModel, ModelConfig, read_json
+from latentforge.training.checkpoint import CHECKPOINTS, LATEST, latest_checkpoint
 from latentforge.training.config import TrainConfig
 from latentforge.training.distributed import DistContext, setup, teardown
 from latentforge.training.engine import Trainer
+from latentforge.training.preflight import check_training_fits
+from latentforge.training.run_dir import (
+    RUN_CONFIG,
+    check_out_dir,
+    clear_run_files,
+    is_run,
+    open_for_writing,
+)
 from latentforge.utils.files import atomic_write_json
 from latentforge.utils.seeding import seed_everything
-from latentforge.viz.report import EVALUATION_FILE, REPORT_NAME, write_report
+from latentforge.viz.report import write_report
 
-RUN_CONFIG = "config.json"
 # Options a resumed run may change; everything else is taken from the run's config.json.
 RESUME_OVERRIDES = ("epochs", "max_steps", "device", "progress", "num_workers", "tensorboard")
 
@@ -113,30 +120,54 @@ class RunConfig:
             raise CheckpointError(str(err)) from None
 
 
-def prepare_run_dir(run_dir: Path, overwrite: bool) -> None:
-    """Refuse to train over an existing run unless asked to; never delete anything else."""
-    if (run_dir / CHECKPOINTS).exists() or (run_dir / RUN_CONFIG).exists():
-        if not overwrite:
-            raise ConfigError(
-                f"{run_dir} already holds a run; continue it with --resume {run_dir}, "
-                "start over with --overwrite, or choose another --out"
-            )
-        for name in (CHECKPOINTS, "images", "tensorboard"):
-            shutil.rmtree(run_dir / name, ignore_errors=True)
-        for name in (RUN_CONFIG, "metrics.jsonl", "warnings.jsonl", EVALUATION_FILE, REPORT_NAME):
-            (run_dir / name).unlink(missing_ok=True)
-    run_dir.mkdir(parents=True, exist_ok=True)
-
-
-def build_for_data(model_type: str, options: dict[str, Any], data) -> GenerativeModel:
-    """A model of ``model_type`` for images of the data's shape."""
+def config_for_data(model_type: str, options: dict[str, Any], data) -> tuple[type, ModelConfig]:
+    """The model class of ``model_type`` and its config for images of the data's shape."""
     model_cls = MODELS.get(model_type)
     values = {**options, **model_cls.config_class.values_from_data(data)}
     if data.num_classes is not None and "num_classes" in {
         f.name for f in dataclasses.fields(model_cls.config_class)
     }:
         values.setdefault("num_classes", data.num_classes)
-    return model_cls(model_cls.config_class.from_dict(values, source="model options"))
+    return model_cls, model_cls.config_class.from_dict(values, source="model options")
+
+
+def build_for_data(model_type: str, options: dict[str, Any], data) -> GenerativeModel:
+    """A model of ``model_type`` for images of the data's shape."""
+    model_cls, config = config_for_data(model_type, options, data)
+    return model_cls(config)
+
+
+def resumed_config(run_dir: Path, overrides: dict[str, Any] | None) -> RunConfig:
+    """The saved config of the run in ``run_dir`` with the options a resume may change."""
+    if not run_dir.is_dir():
+        raise CheckpointError(f"run directory {run_dir} does not exist; check the path")
+    if not (run_dir / RUN_CONFIG).is_file() and not is_run(run_dir):
+        raise CheckpointError(
+            f"{run_dir} holds no run to resume; "
+            f"start one with latentforge train ... --out {run_dir}"
+        )
+    saved = RunConfig.read(run_dir)
+    # --max-steps is an instruction to stop, not part of the run: it does not carry over.
+    changes = {"max_steps": None}
+    changes.update({k: v for k, v in (overrides or {}).items() if k in RESUME_OVERRIDES})
+    return dataclasses.replace(saved, train=saved.train.replace(**changes))
+
+
+def checkpoint_to_resume(run_dir: Path, is_main: bool) -> Path | None:
+    """The newest complete checkpoint, or ``None`` (said in one line) to start from step 0."""
+    try:
+        return latest_checkpoint(run_dir)
+    except CheckpointError:
+        if any((run_dir / CHECKPOINTS).glob("step-*")) or (run_dir / CHECKPOINTS / LATEST).exists():
+            raise  # checkpoints are there but unusable: say so rather than start over
+    if is_main:
+        clear_run_files(run_dir, keep_config=True)
+        print(
+            f"latentforge: {run_dir} has no complete checkpoint; starting again from step 0 "
+            "with its saved config",
+            file=sys.stderr,
+        )
+    return None
 
 
 def train(
@@ -147,30 +178,32 @@ def train(
     overwrite: bool = False,
     overrides: dict[str, Any] | None = None,
 ) -> Path:
-    """Train a new run (``run`` given) or resume the one in ``run_dir``; return ``run_dir``."""
+    """Train a new run (``run`` given) or resume the one in ``run_dir``; return ``run_dir``.
+
+    The main process holds the run directory's lock from before the first write to the end.
+    """
     run_dir = Path(run_dir)
     if resume:
-        latest_checkpoint(run_dir)  # fails early and clearly when there is nothing to resume
-        saved = RunConfig.read(run_dir)
-        # --max-steps is an instruction to stop, not part of the run: it does not carry over.
-        changes = {"max_steps": None}
-        changes.update({k: v for k, v in (overrides or {}).items() if k in RESUME_OVERRIDES})
-        run = dataclasses.replace(saved, train=saved.train.replace(**changes))
+        run = resumed_config(run_dir, overrides)
     elif run is None:
         raise ConfigError("nothing to train: give a model and options, or --resume RUN")
+    else:
+        check_out_dir(run_dir, overwrite)  # before any process or data is set up
     ctx: DistContext = setup(run.train.device)
+    lock = None
     try:
-        if not resume and ctx.is_main:
-            prepare_run_dir(run_dir, overwrite)
+        if ctx.is_main:
+            lock = open_for_writing(run_dir, new=not resume, overwrite=overwrite)
+        start = checkpoint_to_resume(run_dir, ctx.is_main) if resume else None
         seed_everything(run.train.seed)
         data = run.data.load(run.train.seed)
-        model = build_for_data(run.model_type, run.model, data)
+        model_cls, model_config = config_for_data(run.model_type, run.model, data)
+        check_training_fits(model_cls, model_config, data, run.train, ctx)
+        model = model_cls(model_config)
         callbacks = training_callbacks(
             run.evaluation, model, data, run_dir, run.train.seed, ctx.device, ctx.is_main
         )
         seed_everything(run.train.seed + 7919 * ctx.rank)
-        if ctx.is_main:
-            atomic_write_json(run_dir / RUN_CONFIG, run.to_dict())
         trainer = Trainer(
             model,
             data,
@@ -180,13 +213,17 @@ def train(
             callbacks=[*callbacks, ReportRefresh()],
             batch_transform=run.data.batch_transform(),
         )
-        if resume:
-            trainer.resume_from(latest_checkpoint(run_dir))
+        if ctx.is_main:  # the folder becomes a run once everything it needs is known to work
+            atomic_write_json(run_dir / RUN_CONFIG, run.to_dict())
+        if start is not None:
+            trainer.resume_from(start)
         trainer.fit()
         if ctx.is_main:
             write_report(run_dir)
     finally:
         teardown(ctx)
+        if lock is not None:
+            lock.release()
     return run_dir
 
 
