@@ -64,9 +64,10 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
             prefix=temporary_prefix(path), suffix=".tmp", dir=path.parent
         )
         tmp = Path(tmp_name)
-        os.fchmod(fd, 0o666 & ~current_umask())  # mkstemp makes 0600: use the umask instead
         os.close(fd)
         write(tmp)
+        # mkstemp (and writers that replace the file, like safetensors) make 0600: use the umask
+        os.chmod(tmp, 0o666 & ~current_umask())
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -128,8 +129,14 @@ def replace_dir(staged: str | Path, final: str | Path) -> Path:
     aside = aside_name(final)
     if aside.exists():
         shutil.rmtree(aside)
-    if final.exists():
+    had_old = final.exists()
+    if had_old:
         os.replace(final, aside)
-    os.replace(staged, final)
+    try:
+        os.replace(staged, final)
+    except BaseException:
+        if had_old:
+            os.replace(aside, final)  # the old folder goes back where it was
+        raise
     shutil.rmtree(aside, ignore_errors=True)
     return final
