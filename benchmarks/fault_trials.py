@@ -47,6 +47,12 @@ MODEL_OPTIONS = {
     "dcgan": ["--z-dim", "8", "--g-channels", "16,8", "--d-channels", "8,16"],
 }
 COMPARED = ("model.safetensors", "state.safetensors", "train_weights.safetensors")
+# The child processes run this checkout's sources, whatever is installed.
+SOURCES = str(Path(__file__).resolve().parents[1] / "src")
+ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(filter(None, [SOURCES, os.environ.get("PYTHONPATH")])),
+}
 
 
 @dataclass
@@ -78,6 +84,7 @@ class Setup:
 class Trial:
     kind: str  # "random", "checkpoint", "latest", "disk-full", "two-writers"
     moment: str  # when the fault came
+    landed: bool = True  # the fault came while the run was still going
     recovery: str = ""  # what was run afterwards
     identical: bool = False  # final checkpoint == the unbroken run's
     usable: bool = False  # the folder could be continued to the end
@@ -90,7 +97,7 @@ def cli(*args: str) -> list[str]:
 
 
 def run_cli(args: list[str], timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(cli(*args), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(cli(*args), capture_output=True, text=True, timeout=timeout, env=ENV)
 
 
 def fingerprint(run_dir: Path) -> dict[str, str] | None:
@@ -111,7 +118,7 @@ def reference(setup: Setup, root: Path) -> tuple[dict[str, str], float]:
     held a run (``config.json``) to the end of the command."""
     out = root / f"reference-{setup.model}"
     process = subprocess.Popen(
-        cli(*setup.train_args(out)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        cli(*setup.train_args(out)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV
     )
     _wait_for(process, (out / "config.json").is_file, 600)
     start = time.perf_counter()
@@ -168,7 +175,7 @@ def kill_trial(setup: Setup, root: Path, expected: dict, kind: str, value: float
     """
     out = root / f"{setup.model}-{kind}-{value:g}-{random.random():.6f}"
     process = subprocess.Popen(
-        cli(*setup.train_args(out)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        cli(*setup.train_args(out)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV
     )
     checkpoints = out / "checkpoints"
     if kind in ("random", "startup"):
@@ -188,7 +195,7 @@ def kill_trial(setup: Setup, root: Path, expected: dict, kind: str, value: float
         os.kill(process.pid, signal.SIGKILL)
     process.wait()
     process.stderr.close()
-    trial = Trial(kind, moment if hit else f"{moment} (run ended first)")
+    trial = Trial(kind, moment if hit else f"{moment} (run ended first)", landed=hit)
     return recover(setup, out, expected, trial)
 
 
@@ -281,7 +288,7 @@ def two_writers_trial(setup: Setup, root: Path, expected: dict) -> Trial:
     run, so a tiny run cannot finish before they start; it then continues (SIGCONT)."""
     out = root / f"two-writers-{setup.model}"
     first = subprocess.Popen(
-        cli(*setup.train_args(out)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        cli(*setup.train_args(out)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV
     )
     trial = Trial("two-writers", "while the first writer trains")
     checks = []

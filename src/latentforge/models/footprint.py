@@ -32,11 +32,12 @@ def meta_model(model_cls: type[nn.Module], config) -> nn.Module | None:
         return None
 
 
-def model_bytes(model: nn.Module) -> tuple[int, int]:
-    """(parameter count, bytes of parameters and buffers) of ``model``."""
+def model_bytes(model: nn.Module) -> tuple[int, int, int]:
+    """(parameter count, bytes of parameters, bytes of buffers) of ``model``."""
     count = sum(p.numel() for p in model.parameters())
-    size = sum(t.numel() * t.element_size() for t in (*model.parameters(), *model.buffers()))
-    return count, size
+    params = sum(p.numel() * p.element_size() for p in model.parameters())
+    buffers = sum(b.numel() * b.element_size() for b in model.buffers())
+    return count, params, buffers
 
 
 def check_parameter_count(count: int, source: str) -> None:
@@ -62,7 +63,8 @@ def check_model_fits(model_cls: type[nn.Module], config, device, source: str) ->
     model = meta_model(model_cls, config)
     if model is None:
         return
-    count, size = model_bytes(model)
+    count, params, buffers = model_bytes(model)
+    size = params + buffers
     check_parameter_count(count, source)
     # The weights are read into CPU memory, then the model is built: two copies at the peak.
     check_fits(

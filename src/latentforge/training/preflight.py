@@ -27,17 +27,18 @@ def training_bytes(
     model: nn.Module, data: DataBundle, train: TrainConfig, world_size: int = 1
 ) -> dict[str, int]:
     """Estimated bytes per process: ``{"parameters": ..., "activations": ...}``."""
-    _, size = model_bytes(model)
+    _, params, buffers = model_bytes(model)
     copies = VALUES_PER_PARAMETER + (1 if train.ema_decay else 0)
     per_process = max(1, train.batch_size // world_size)
     return {
-        "parameters": copies * size,
+        "parameters": copies * params + buffers,
         "activations": activation_bytes(model, data, train, per_process),
     }
 
 
 def activation_bytes(model: nn.Module, data: DataBundle, train: TrainConfig, batch: int) -> int:
-    """Bytes of module outputs in one training step of ``batch`` images (0 if not measurable)."""
+    """Bytes of the outputs of the model's leaf modules (layers, not containers) in the
+    costliest phase of one training step on ``batch`` images (0 where not measurable)."""
     sizes: list[int] = []
 
     def record(_module, _inputs, output) -> None:
@@ -45,7 +46,8 @@ def activation_bytes(model: nn.Module, data: DataBundle, train: TrainConfig, bat
             if isinstance(tensor, torch.Tensor):
                 sizes.append(tensor.numel() * tensor.element_size())
 
-    hooks = [m.register_forward_hook(record) for m in model.modules() if m is not model]
+    leaves = [m for m in model.modules() if m is not model and next(m.children(), None) is None]
+    hooks = [m.register_forward_hook(record) for m in leaves]
     try:
         images, labels = data.train.take(torch.arange(1))
         one = to_batch(images, labels, torch.device("cpu"))
@@ -76,7 +78,7 @@ def check_training_fits(
         model = meta_model(model_cls, config)
         if model is None:
             return
-        count, _ = model_bytes(model)
+        count = model_bytes(model)[0]
         check_parameter_count(count, "the model options")
         needed = training_bytes(model, data, train, ctx.world_size)
     check_fits(

@@ -203,6 +203,8 @@ def train(
         callbacks = training_callbacks(
             run.evaluation, model, data, run_dir, run.train.seed, ctx.device, ctx.is_main
         )
+        if ctx.is_main:  # the folder becomes a run: nothing is written into it before this
+            atomic_write_json(run_dir / RUN_CONFIG, run.to_dict())
         seed_everything(run.train.seed + 7919 * ctx.rank)
         trainer = Trainer(
             model,
@@ -213,8 +215,6 @@ def train(
             callbacks=[*callbacks, ReportRefresh()],
             batch_transform=run.data.batch_transform(),
         )
-        if ctx.is_main:  # the folder becomes a run once everything it needs is known to work
-            atomic_write_json(run_dir / RUN_CONFIG, run.to_dict())
         if start is not None:
             trainer.resume_from(start)
         trainer.fit()

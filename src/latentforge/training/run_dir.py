@@ -58,9 +58,12 @@ def _looks_like_run_config(path: Path) -> bool:
     return isinstance(values, dict) and {"model_type", "model", "data", "train"} <= set(values)
 
 
-def foreign_entries(folder: Path) -> list[str]:
-    """Names in ``folder`` that are not a run's own files, sorted."""
-    return sorted(name for name in os.listdir(folder) if name not in RUN_ENTRIES)
+def foreign_entries(folder: Path, run: bool) -> list[str]:
+    """Names in ``folder`` that are not the run's own, sorted. In a folder that holds no run
+    yet, everything but the lock file is someone else's (a ``config.json`` or ``checkpoints/``
+    of another tool too)."""
+    mine = RUN_ENTRIES if run else {LOCK_NAME}
+    return sorted(name for name in os.listdir(folder) if name not in mine)
 
 
 def check_out_dir(folder: Path, overwrite: bool) -> None:
@@ -79,8 +82,9 @@ def check_out_dir(folder: Path, overwrite: bool) -> None:
         )
     if not folder.is_dir():
         return
-    others = foreign_entries(folder)
-    if is_run(folder):
+    run = is_run(folder)
+    others = foreign_entries(folder, run)
+    if run:
         if not overwrite:
             raise ConfigError(
                 f"{folder} already holds a run; continue it with --resume {folder}, "
