@@ -24,6 +24,7 @@ import pytest
 from safetensors.torch import load_file
 
 from latentforge.training.checkpoint import latest_checkpoint
+from latentforge.training.logger import read_metrics
 from latentforge.training.run_dir import LOCK_NAME, RunLock
 from tests.cli.test_cli import assert_one_line_error, run_cli
 from tests.conftest import FAST_CLI
@@ -212,6 +213,8 @@ def test_a_run_killed_before_its_first_checkpoint_starts_again(capsys, tmp_path,
     assert code == 0, err
     assert "no complete checkpoint; starting again from step 0" in err
     assert listing(broken / "checkpoints") == listing(whole / "checkpoints")
+    steps = [[r["step"] for r in read_metrics(run)] for run in (whole, broken)]
+    assert steps[0] == steps[1]  # the dead run's records went with it
     name = latest_checkpoint(whole).name
     for file in ("model.safetensors", "state.safetensors"):
         a = load_file(str(whole / "checkpoints" / name / file))
