@@ -200,3 +200,18 @@ def test_a_full_disk_ends_in_one_line_and_loses_nothing(capsys, small_disk, tiny
     code, _, err = run_cli(capsys, *resume_args(out))
     assert code == 0, err
     shutil.rmtree(out)
+
+
+def test_a_log_line_that_cannot_be_written_is_one_line(capsys, run, monkeypatch):
+    kept = latest_checkpoint(run)
+    real_open = open
+
+    def full(path, mode="r", *args, **kwargs):
+        if Path(path).name == "metrics.jsonl" and "a" in mode:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(files, "open", full, raising=False)
+    code, _, err = run_cli(capsys, *resume_args(run))
+    assert_one_line_error(code, err, "metrics.jsonl: No space left on device")
+    assert latest_checkpoint(run) == kept and temporaries(run) == []

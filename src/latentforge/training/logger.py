@@ -9,7 +9,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from latentforge.utils.files import atomic_write_text
+from latentforge.utils.files import append_text, atomic_write_text
 
 METRICS_FILE = "metrics.jsonl"
 WARNINGS_FILE = "warnings.jsonl"
@@ -67,8 +67,7 @@ class RunLogger:
         if not self.enabled:
             return
         clean = {k: _jsonable(v) for k, v in record.items()}
-        with open(self.path, "a") as handle:
-            handle.write(json.dumps(clean) + "\n")
+        append_text(self.path, json.dumps(clean) + "\n")
         if self.writer is not None:
             step = int(record.get("step", 0))
             for key, value in clean.items():
@@ -79,8 +78,7 @@ class RunLogger:
         """Record a health warning in ``warnings.jsonl`` and print it above the progress bar."""
         if not self.enabled:
             return
-        with open(self.path.parent / WARNINGS_FILE, "a") as handle:
-            handle.write(json.dumps(warning.to_dict()) + "\n")
+        append_text(self.path.parent / WARNINGS_FILE, json.dumps(warning.to_dict()) + "\n")
         tqdm.write(f"warning [{warning.kind}] at step {warning.step}: {warning.message}")
 
     def log_image(self, tag: str, image, step: int) -> None:

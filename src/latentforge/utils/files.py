@@ -98,6 +98,18 @@ def atomic_write_json(path: str | Path, obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
+def append_text(path: str | Path, text: str) -> None:
+    """Append ``text`` to ``path`` (a log); a failed write raises :class:`StorageError`.
+
+    A failure may leave a torn last line; readers of such logs skip it.
+    """
+    try:
+        with open(path, "a") as handle:
+            handle.write(text)
+    except OSError as err:
+        raise storage_error(err, path) from None
+
+
 def aside_name(final: Path) -> Path:
     """Where ``final`` is moved before it is deleted or replaced (one name per process)."""
     return final.with_name(f".old-{final.name}-{os.getpid()}")
