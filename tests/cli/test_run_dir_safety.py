@@ -28,6 +28,7 @@ from latentforge.training.logger import read_metrics
 from latentforge.training.run_dir import LOCK_NAME, RunLock
 from tests.cli.test_cli import assert_one_line_error, run_cli
 from tests.conftest import FAST_CLI
+from tests.training.fault_harness import dead_pid, ft
 
 SMALL = ["--latent-dim", "4", "--hidden-channels", "8,16"]
 
@@ -121,6 +122,7 @@ def test_a_second_writer_is_refused_naming_the_first_and_readers_still_work(
         ],
         stdout=subprocess.PIPE,
         text=True,
+        env=ft.ENV,  # this checkout's sources
     )
     try:
         assert holder.stdout.readline().strip() == "locked"
@@ -223,13 +225,6 @@ def test_a_run_killed_before_its_first_checkpoint_starts_again(capsys, tmp_path,
 
 
 # --- 7. stale temporaries ---------------------------------------------------------------------
-def dead_pid() -> int:
-    """The id of a process that has ended (not reused so soon)."""
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
-
-
 def test_stale_temporaries_of_dead_processes_are_removed_on_resume(capsys, run):
     dead, live = dead_pid(), os.getppid()
     checkpoints = run / "checkpoints"

@@ -6,18 +6,11 @@ is the benchmark's, and the slow tests run a few more of its trials."""
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
-from pathlib import Path
 
 import pytest
 
-HARNESS = Path(__file__).resolve().parents[2] / "benchmarks" / "fault_trials.py"
-_spec = importlib.util.spec_from_file_location("fault_trials", HARNESS)
-ft = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("fault_trials", ft)  # dataclasses look their module up by name
-_spec.loader.exec_module(ft)
+from tests.training.fault_harness import ft
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from latentforge.training.run_dir import (
     remove_stale_temporaries,
 )
 from latentforge.utils.files import atomic_write, remove_dir
+from tests.training.fault_harness import dead_pid
 
 
 def test_a_config_json_of_another_tool_does_not_make_a_run(tmp_path):
@@ -47,15 +48,6 @@ def test_a_lock_is_exclusive_and_names_its_holder(tmp_path):
         RunLock(tmp_path)  # a second open file description conflicts even in one process
     first.release()
     RunLock(tmp_path).release()
-
-
-def dead_pid() -> int:
-    import subprocess
-    import sys
-
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
 
 
 def test_every_temporary_a_writer_makes_is_recognised_by_the_cleanup(tmp_path, monkeypatch):

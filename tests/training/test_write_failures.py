@@ -25,14 +25,9 @@ from latentforge.utils import files
 from latentforge.utils.files import atomic_write_text
 from tests.cli.test_cli import assert_one_line_error, run_cli
 from tests.conftest import FAST_CLI
+from tests.training.fault_harness import ft
 
 SMALL = ["--latent-dim", "4", "--hidden-channels", "8,16"]
-
-
-def temporaries(folder: Path) -> list[Path]:
-    return [
-        p for p in folder.rglob("*") if p.name.startswith((".tmp-", ".old-")) or p.suffix == ".tmp"
-    ]
 
 
 def train_args(data, out, *extra):
@@ -108,7 +103,7 @@ def test_a_checkpoint_that_cannot_be_written_keeps_the_last_one(
     code, _, err = run_cli(capsys, *resume_args(run))
     assert_one_line_error(code, err, *fragments, f"{kept.name}, is kept", "--resume")
     monkeypatch.undo()
-    assert temporaries(run) == []
+    assert ft.temporaries(run) == []
     assert latest_checkpoint(run) == kept
     load_model(run)  # still loadable
     code, _, err = run_cli(capsys, *resume_args(run))
@@ -142,7 +137,7 @@ def test_a_checkpoint_over_the_same_step_keeps_the_old_copy_until_the_new_is_who
         save_checkpoint(tmp_path, model, 3, {"x": torch.zeros(1)})
     monkeypatch.undo()
     assert (first / "model.safetensors").read_bytes() == before
-    assert latest_checkpoint(tmp_path) == first and temporaries(tmp_path) == []
+    assert latest_checkpoint(tmp_path) == first and ft.temporaries(tmp_path) == []
 
 
 def _fail_renaming_into(final: Path):
@@ -171,29 +166,15 @@ def small_disk(tmp_path):
     subprocess.run(["umount", str(mount)], check=False)
 
 
-def fill(folder: Path, leave: int) -> Path:
-    filler = folder / "filler"
-    with open(filler, "wb") as handle:
-        try:
-            while True:
-                handle.write(b"\0" * 65536)
-                handle.flush()
-        except OSError:
-            pass
-    with open(filler, "rb+") as handle:
-        handle.truncate(max(0, filler.stat().st_size - leave))
-    return filler
-
-
 def test_a_full_disk_ends_in_one_line_and_loses_nothing(capsys, small_disk, tiny_split_npz):
     out = small_disk / "run"
     code, _, err = run_cli(capsys, *train_args(tiny_split_npz, out))
     assert code == 0, err
     kept = latest_checkpoint(out)
-    filler = fill(small_disk, leave=4096)
+    filler = ft.fill(small_disk, leave=4096)
     code, _, err = run_cli(capsys, *resume_args(out))
     assert_one_line_error(code, err, "No space left on device")
-    assert temporaries(out) == []
+    assert ft.temporaries(out) == []
     assert latest_checkpoint(out) == kept
     load_model(out)
     filler.unlink()
@@ -214,4 +195,4 @@ def test_a_log_line_that_cannot_be_written_is_one_line(capsys, run, monkeypatch)
     monkeypatch.setattr(files, "open", full, raising=False)
     code, _, err = run_cli(capsys, *resume_args(run))
     assert_one_line_error(code, err, "metrics.jsonl: No space left on device")
-    assert latest_checkpoint(run) == kept and temporaries(run) == []
+    assert latest_checkpoint(run) == kept and ft.temporaries(run) == []
