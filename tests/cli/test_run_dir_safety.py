@@ -224,6 +224,18 @@ def test_a_run_killed_before_its_first_checkpoint_starts_again(capsys, tmp_path,
         assert a.keys() == b.keys() and all(a[k].equal(b[k]) for k in a)
 
 
+def test_a_folder_killed_before_it_held_a_run_takes_the_same_command_again(
+    capsys, tmp_path, tiny_split_npz
+):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / LOCK_NAME).write_text(f"{dead_pid()}\n")  # all a kill during start-up leaves
+    code, _, err = run_cli(capsys, "train", "vae", "--resume", str(out))
+    assert_one_line_error(code, err, "holds no run to resume", f"--out {out}")
+    code, _, err = run_cli(capsys, *train_args(tiny_split_npz, out))
+    assert code == 0, err
+
+
 # --- 7. stale temporaries ---------------------------------------------------------------------
 def test_stale_temporaries_of_dead_processes_are_removed_on_resume(capsys, run):
     dead, live = dead_pid(), os.getppid()
