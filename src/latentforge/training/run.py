@@ -31,7 +31,6 @@ from latentforge.training.engine import Trainer
 from latentforge.training.preflight import check_training_fits
 from latentforge.training.run_dir import (
     RUN_CONFIG,
-    check_out_dir,
     clear_run_files,
     is_run,
     open_for_writing,
@@ -187,12 +186,10 @@ def train(
         run = resumed_config(run_dir, overrides)
     elif run is None:
         raise ConfigError("nothing to train: give a model and options, or --resume RUN")
-    else:
-        check_out_dir(run_dir, overwrite)  # before any process or data is set up
     ctx: DistContext = setup(run.train.device)
     lock = None
     try:
-        if ctx.is_main:
+        if ctx.is_main:  # checks --out, then locks it: only the main process writes the run
             lock = open_for_writing(run_dir, new=not resume, overwrite=overwrite)
         start = checkpoint_to_resume(run_dir, ctx.is_main) if resume else None
         seed_everything(run.train.seed)
