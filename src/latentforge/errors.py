@@ -30,3 +30,16 @@ class TrainingInterrupted(LatentforgeError):
 
 class TrainingDiverged(LatentforgeError):
     """The loss became NaN or infinite; training stopped and the last good checkpoint is kept."""
+
+
+class StorageError(LatentforgeError):
+    """A file could not be written (no space left, no permission, a read-only disk); whatever
+    was saved before is left as it was."""
+
+
+class RunLocked(LatentforgeError):
+    """Another process is writing to the run directory."""
+
+
+class OutOfMemory(LatentforgeError):
+    """A model, or its training, would not fit in the memory available."""

@@ -16,7 +16,7 @@ from latentforge.steps.train_config import TrainConfig
 from latentforge.training.checkpoint import latest_checkpoint, load_model
 from latentforge.training.distributed import DistContext
 from latentforge.training.engine import Trainer
-from latentforge.training.logger import read_metrics
+from latentforge.utils.run_logs import read_metrics
 from latentforge.utils.seeding import seed_everything
 
 from .gan_helpers import one_thread, run_engine, tiny_bundle

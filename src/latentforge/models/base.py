@@ -17,6 +17,7 @@ from torch import Tensor, nn
 
 from latentforge.config import Config
 from latentforge.errors import CheckpointError, ConfigError
+from latentforge.models.footprint import check_model_fits
 from latentforge.registry import Registry
 from latentforge.utils.files import atomic_write_json, read_json
 from latentforge.utils.weights import load_state_exactly, load_weights, save_weights
@@ -191,6 +192,8 @@ class GenerativeModel(nn.Module):
             config = model_cls.config_class.from_dict(meta["config"], source=str(directory))
         except ConfigError as err:
             raise CheckpointError(str(err)) from None
+        if not modules:
+            check_model_fits(model_cls, config, map_location, str(directory / CONFIG_NAME))
         state = load_weights(directory / WEIGHTS_NAME, meta.get("weights_sha256"))
         model = model_cls(config, **modules)
         load_state_exactly(

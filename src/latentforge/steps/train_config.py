@@ -72,4 +72,5 @@ class TrainConfig(Config):
             self.keep_checkpoints >= 1,
             f"--keep-checkpoints must be >= 1, got {self.keep_checkpoints}",
         )
+        require(self.grid_size >= 1, f"--grid-size must be >= 1, got {self.grid_size}")
         require(self.num_workers >= 0, f"--num-workers must be >= 0, got {self.num_workers}")

@@ -12,17 +12,26 @@ then does ``latest`` move (also by rename). Older checkpoints beyond ``keep`` go
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from latentforge.errors import CheckpointError
+from latentforge.errors import CheckpointError, StorageError
 from latentforge.models.base import CONFIG_NAME, WEIGHTS_NAME, GenerativeModel
 from latentforge.training.state_io import flatten, unflatten
-from latentforge.utils.files import atomic_write_json, atomic_write_text, read_json
+from latentforge.utils.files import (
+    atomic_write_json,
+    atomic_write_text,
+    read_json,
+    remove_dir,
+    replace_dir,
+    storage_error,
+)
 from latentforge.utils.weights import load_weights, save_weights
 
 CHECKPOINTS = "checkpoints"
@@ -30,6 +39,8 @@ LATEST = "latest"
 STATE_JSON = "state.json"
 STATE_TENSORS = "state.safetensors"
 TRAIN_WEIGHTS = "train_weights.safetensors"
+TMP_PREFIX = ".tmp-"  # a checkpoint being written: .tmp-step-00001200-PID
+CHECKPOINT_NAME = re.compile(r"step-\d{8,}")
 
 
 def checkpoint_name(step: int) -> str:
@@ -44,46 +55,81 @@ def save_checkpoint(
     inference_weights: dict[str, torch.Tensor] | None = None,
     keep: int = 2,
 ) -> Path:
-    """Write a complete checkpoint for ``step`` and point ``latest`` at it."""
+    """Write a complete checkpoint for ``step`` and point ``latest`` at it.
+
+    When a write fails (a full disk, no permission) the temporary folder is removed, ``latest``
+    still names the last complete checkpoint, and a :class:`StorageError` says so.
+    """
     root = Path(run_dir) / CHECKPOINTS
-    root.mkdir(parents=True, exist_ok=True)
     name = checkpoint_name(step)
-    tmp = root / f".tmp-{name}-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp, state=inference_weights)
-    manifest: dict[str, Any] = {}
-    if inference_weights is not None:
-        manifest["train_weights_sha256"] = save_weights(tmp / TRAIN_WEIGHTS, model.state_dict())
-    tree, tensors = flatten(state)
-    manifest["state_sha256"] = save_weights(tmp / STATE_TENSORS, tensors)
-    atomic_write_json(tmp / STATE_JSON, {"step": step, "state": tree, **manifest})
-    final = root / name
-    if final.exists():  # the same step saved twice (a stop at the end of an epoch)
-        shutil.rmtree(final)
-    os.replace(tmp, final)
-    atomic_write_text(root / LATEST, name + "\n")
+    tmp = root / f"{TMP_PREFIX}{name}-{os.getpid()}"
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        model.save_pretrained(tmp, state=inference_weights)
+        manifest: dict[str, Any] = {}
+        if inference_weights is not None:
+            manifest["train_weights_sha256"] = save_weights(tmp / TRAIN_WEIGHTS, model.state_dict())
+        tree, tensors = flatten(state)
+        manifest["state_sha256"] = save_weights(tmp / STATE_TENSORS, tensors)
+        atomic_write_json(tmp / STATE_JSON, {"step": step, "state": tree, **manifest})
+        # The same step saved twice (a stop at the end of an epoch) replaces the first copy.
+        final = replace_dir(tmp, root / name)
+        atomic_write_text(root / LATEST, name + "\n")
+    except (OSError, StorageError) as err:
+        shutil.rmtree(tmp, ignore_errors=True)
+        reason = str(err) if isinstance(err, StorageError) else storage_error(err, tmp)
+        raise StorageError(f"checkpoint {name} not saved ({reason}); {_kept(run_dir)}") from None
     _prune(root, keep, current=name)
     return final
 
 
+def _kept(run_dir: Path) -> str:
+    try:
+        kept = latest_checkpoint(run_dir).name
+    except CheckpointError:
+        return "the run has no complete checkpoint yet"
+    return f"the last complete checkpoint, {kept}, is kept: continue with --resume {run_dir}"
+
+
 def _complete_checkpoints(root: Path) -> list[Path]:
-    return sorted(p for p in root.glob("step-*") if p.is_dir() and (p / STATE_JSON).is_file())
+    return sorted(
+        p
+        for p in root.glob("step-*")
+        if CHECKPOINT_NAME.fullmatch(p.name)
+        and not p.is_symlink()
+        and p.is_dir()
+        and (p / STATE_JSON).is_file()
+    )
 
 
 def _prune(root: Path, keep: int, current: str) -> None:
     for old in _complete_checkpoints(root)[:-keep]:
         if old.name != current:
-            shutil.rmtree(old, ignore_errors=True)
+            with contextlib.suppress(OSError):  # an old checkpoint left costs space, not state
+                remove_dir(old)
 
 
 def latest_checkpoint(run_dir: str | Path) -> Path:
-    """The newest complete checkpoint of a run, with a clear error when there is none."""
+    """The newest complete checkpoint of a run, with a clear error when there is none.
+
+    Only checkpoint folders directly inside ``RUN/checkpoints`` count: a ``latest`` that names
+    anything else (``../../elsewhere``, a link out of the run) is refused, never followed.
+    """
     root = Path(run_dir) / CHECKPOINTS
     if not Path(run_dir).is_dir():
         raise CheckpointError(f"run directory {run_dir} does not exist; check the path")
     pointer = root / LATEST
+    if pointer.is_symlink():
+        raise CheckpointError(f"{pointer} is a link; delete it to use the newest checkpoint")
     if pointer.is_file():
-        candidate = root / pointer.read_text().strip()
+        named = pointer.read_text(errors="replace").strip()
+        candidate = root / named
+        if not CHECKPOINT_NAME.fullmatch(named) or candidate.is_symlink():
+            raise CheckpointError(
+                f"{pointer} names {named[:80]!r}, which is not a checkpoint folder of this run; "
+                "delete it to use the newest checkpoint"
+            )
         if (candidate / STATE_JSON).is_file():
             return candidate
     found = _complete_checkpoints(root) if root.is_dir() else []

@@ -9,6 +9,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from latentforge.utils.files import append_text, atomic_write_text
 from latentforge.utils.run_logs import METRICS_FILE, WARNINGS_FILE, read_jsonl
 
 
@@ -36,14 +37,13 @@ class RunLogger:
         for path in (self.path, self.path.parent / WARNINGS_FILE):
             kept = [r for r in read_jsonl(path) if r.get("step", 0) <= step]
             if path.is_file():
-                path.write_text("".join(json.dumps(r) + "\n" for r in kept))
+                atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in kept))
 
     def log(self, record: dict[str, Any]) -> None:
         if not self.enabled:
             return
         clean = {k: _jsonable(v) for k, v in record.items()}
-        with open(self.path, "a") as handle:
-            handle.write(json.dumps(clean) + "\n")
+        append_text(self.path, json.dumps(clean) + "\n")
         if self.writer is not None:
             step = int(record.get("step", 0))
             for key, value in clean.items():
@@ -54,8 +54,7 @@ class RunLogger:
         """Record a health warning in ``warnings.jsonl`` and print it above the progress bar."""
         if not self.enabled:
             return
-        with open(self.path.parent / WARNINGS_FILE, "a") as handle:
-            handle.write(json.dumps(warning.to_dict()) + "\n")
+        append_text(self.path.parent / WARNINGS_FILE, json.dumps(warning.to_dict()) + "\n")
         tqdm.write(f"warning [{warning.kind}] at step {warning.step}: {warning.message}")
 
     def log_image(self, tag: str, image, step: int) -> None:

@@ -11,7 +11,7 @@ RUN/report.html      everything above on one page, readable from disk
 from __future__ import annotations
 
 import dataclasses
-import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,19 +22,25 @@ from latentforge.data import load_data
 from latentforge.data.class_filter import check_classes, keep_classes
 from latentforge.data.corruption import CorruptInputs, corruption_transform
 from latentforge.errors import CheckpointError, ConfigError, TrainingInterrupted
-from latentforge.models.base import MODELS, GenerativeModel
+from latentforge.models.base import MODELS, GenerativeModel, ModelConfig
 from latentforge.steps.hooks import Callback
 from latentforge.steps.train_config import TrainConfig
-from latentforge.training.checkpoint import CHECKPOINTS, latest_checkpoint
+from latentforge.training.checkpoint import CHECKPOINTS, LATEST, latest_checkpoint
 from latentforge.training.distributed import DistContext, setup, teardown
 from latentforge.training.engine import Trainer
 from latentforge.training.eval_options import TrainingEvalConfig
+from latentforge.training.preflight import check_training_fits
+from latentforge.training.run_dir import (
+    RUN_CONFIG,
+    clear_run_files,
+    is_run,
+    open_for_writing,
+)
 from latentforge.utils.environment import environment
 from latentforge.utils.files import atomic_write_json, read_json
 from latentforge.utils.seeding import seed_everything
-from latentforge.viz.report import EVALUATION_FILE, REPORT_NAME, write_report
+from latentforge.viz.report import write_report
 
-RUN_CONFIG = "config.json"
 # Keys of a run config: the run's options, and what training records beside them.
 RECORDED_KEYS = frozenset({"latentforge_version", "environment"})
 RUN_KEYS = frozenset({"model_type", "model", "data", "train", "evaluation"}) | RECORDED_KEYS
@@ -143,30 +149,54 @@ class RunConfig:
         )
 
 
-def prepare_run_dir(run_dir: Path, overwrite: bool) -> None:
-    """Refuse to train over an existing run unless asked to; never delete anything else."""
-    if (run_dir / CHECKPOINTS).exists() or (run_dir / RUN_CONFIG).exists():
-        if not overwrite:
-            raise ConfigError(
-                f"{run_dir} already holds a run; continue it with --resume {run_dir}, "
-                "start over with --overwrite, or choose another --out"
-            )
-        for name in (CHECKPOINTS, "images", "tensorboard"):
-            shutil.rmtree(run_dir / name, ignore_errors=True)
-        for name in (RUN_CONFIG, "metrics.jsonl", "warnings.jsonl", EVALUATION_FILE, REPORT_NAME):
-            (run_dir / name).unlink(missing_ok=True)
-    run_dir.mkdir(parents=True, exist_ok=True)
-
-
-def build_for_data(model_type: str, options: dict[str, Any], data) -> GenerativeModel:
-    """A model of ``model_type`` for images of the data's shape."""
+def config_for_data(model_type: str, options: dict[str, Any], data) -> tuple[type, ModelConfig]:
+    """The model class of ``model_type`` and its config for images of the data's shape."""
     model_cls = MODELS.get(model_type)
     values = {**options, **model_cls.config_class.values_from_data(data)}
     if data.num_classes is not None and "num_classes" in {
         f.name for f in dataclasses.fields(model_cls.config_class)
     }:
         values.setdefault("num_classes", data.num_classes)
-    return model_cls(model_cls.config_class.from_dict(values, source="model options"))
+    return model_cls, model_cls.config_class.from_dict(values, source="model options")
+
+
+def build_for_data(model_type: str, options: dict[str, Any], data) -> GenerativeModel:
+    """A model of ``model_type`` for images of the data's shape."""
+    model_cls, config = config_for_data(model_type, options, data)
+    return model_cls(config)
+
+
+def resumed_config(run_dir: Path, overrides: dict[str, Any] | None) -> RunConfig:
+    """The saved config of the run in ``run_dir`` with the options a resume may change."""
+    if not run_dir.is_dir():
+        raise CheckpointError(f"run directory {run_dir} does not exist; check the path")
+    if not (run_dir / RUN_CONFIG).is_file() and not is_run(run_dir):
+        raise CheckpointError(
+            f"{run_dir} holds no run to resume; "
+            f"start one with latentforge train ... --out {run_dir}"
+        )
+    saved = RunConfig.read(run_dir)
+    # --max-steps is an instruction to stop, not part of the run: it does not carry over.
+    changes = {"max_steps": None}
+    changes.update({k: v for k, v in (overrides or {}).items() if k in RESUME_OVERRIDES})
+    return dataclasses.replace(saved, train=saved.train.replace(**changes))
+
+
+def checkpoint_to_resume(run_dir: Path, is_main: bool) -> Path | None:
+    """The newest complete checkpoint, or ``None`` (said in one line) to start from step 0."""
+    try:
+        return latest_checkpoint(run_dir)
+    except CheckpointError:
+        if any((run_dir / CHECKPOINTS).glob("step-*")) or (run_dir / CHECKPOINTS / LATEST).exists():
+            raise  # checkpoints are there but unusable: say so rather than start over
+    if is_main:
+        clear_run_files(run_dir, keep_config=True)
+        print(
+            f"latentforge: {run_dir} has no complete checkpoint; starting again from step 0 "
+            "with its saved config",
+            file=sys.stderr,
+        )
+    return None
 
 
 # Makes the callbacks a run asks for beyond the engine's own: (run, model, data, run_dir, ctx).
@@ -186,15 +216,12 @@ def train(
 
     ``callbacks`` builds the run's extra callbacks once the model and data exist: evaluation
     during training passes its own (``latentforge.evaluation.train_with_evaluation``).
+
+    The main process holds the run directory's lock from before the first write to the end.
     """
     run_dir = Path(run_dir)
     if resume:
-        latest_checkpoint(run_dir)  # fails early and clearly when there is nothing to resume
-        saved = RunConfig.read(run_dir)
-        # --max-steps is an instruction to stop, not part of the run: it does not carry over.
-        changes = {"max_steps": None}
-        changes.update({k: v for k, v in (overrides or {}).items() if k in RESUME_OVERRIDES})
-        run = dataclasses.replace(saved, train=saved.train.replace(**changes))
+        run = resumed_config(run_dir, overrides)
     elif run is None:
         raise ConfigError("nothing to train: give a model and options, or --resume RUN")
     if callbacks is None and run.evaluation.enabled:
@@ -203,18 +230,22 @@ def train(
             "latentforge.evaluation.train_with_evaluation"
         )
     ctx: DistContext = setup(run.train.device)
+    lock = None
     try:
-        if not resume and ctx.is_main:
-            prepare_run_dir(run_dir, overwrite)
+        if ctx.is_main:  # checks --out, then locks it: only the main process writes the run
+            lock = open_for_writing(run_dir, new=not resume, overwrite=overwrite)
+        start = checkpoint_to_resume(run_dir, ctx.is_main) if resume else None
         seed_everything(run.train.seed)
         data = run.data.load(run.train.seed)
-        model = build_for_data(run.model_type, run.model, data)
+        model_cls, model_config = config_for_data(run.model_type, run.model, data)
+        check_training_fits(model_cls, model_config, data, run.train, ctx)
+        model = model_cls(model_config)
         extra = callbacks(run, model, data, run_dir, ctx) if callbacks is not None else []
-        seed_everything(run.train.seed + 7919 * ctx.rank)
-        if ctx.is_main:
+        if ctx.is_main:  # the folder becomes a run: nothing is written into it before this
             # what this start of the run trained with (a resume records its own)
             recorded = {**run.to_dict(), "environment": environment(ctx.device)}
             atomic_write_json(run_dir / RUN_CONFIG, recorded)
+        seed_everything(run.train.seed + 7919 * ctx.rank)
         trainer = Trainer(
             model,
             data,
@@ -224,8 +255,8 @@ def train(
             callbacks=[*extra, ReportRefresh()],
             batch_transform=run.data.batch_transform(),
         )
-        if resume:
-            trainer.resume_from(latest_checkpoint(run_dir))
+        if start is not None:
+            trainer.resume_from(start)
         trainer.fit()
         if ctx.is_main:
             write_report(run_dir)
@@ -236,6 +267,8 @@ def train(
             )
     finally:
         teardown(ctx)
+        if lock is not None:
+            lock.release()
     return run_dir
 
 

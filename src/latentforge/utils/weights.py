@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
+import re
 from pathlib import Path
 
 from safetensors import SafetensorError
@@ -24,8 +27,18 @@ def file_sha256(path: Path) -> str:
 def save_weights(path: Path, state: dict[str, Tensor]) -> str:
     """Write ``state`` as safetensors atomically; return the file's sha256."""
     tensors = {key: value.detach().cpu().clone().contiguous() for key, value in state.items()}
-    atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata={"format": "pt"}))
+    atomic_write(path, lambda tmp: _write_safetensors(tensors, tmp))
     return file_sha256(path)
+
+
+def _write_safetensors(tensors: dict[str, Tensor], path: Path) -> None:
+    """``save_file``, with its I/O failures (reported as ``SafetensorError``) as ``OSError``."""
+    try:
+        save_file(tensors, str(path), metadata={"format": "pt"})
+    except SafetensorError as err:
+        code = re.search(r"(?:os error|code:) (\d+)", str(err))
+        number = int(code.group(1)) if code else errno.EIO
+        raise OSError(number, os.strerror(number)) from None
 
 
 def load_weights(path: Path, expected_sha256: str | None = None) -> dict[str, Tensor]:
