@@ -1,5 +1,7 @@
 """One optimiser step of one phase: forward under autocast, finite check, backward,
-gradient averaging across processes, clipping, step."""
+gradient averaging across processes, clipping, step. Each phase has its own optimiser and
+its own gradient scaler, so an fp16 overflow in one network (a GAN's discriminator) lowers
+only that network's loss scale."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from torch import Tensor, nn
 
 from latentforge.errors import TrainingDiverged
 from latentforge.training.distributed import average_gradients
+from latentforge.training.fast_path import CompiledLoss
 from latentforge.training.phases import Batch, LossOutput, Phase
 from latentforge.training.precision import autocast
 
@@ -24,6 +27,7 @@ class PhaseRunner:
         device: torch.device,
         world_size: int,
         grad_clip: float | None,
+        compile: bool = False,
     ) -> None:
         self.phase = phase
         self.optimizer = optimizer
@@ -33,6 +37,14 @@ class PhaseRunner:
         self.world_size = world_size
         self.grad_clip = grad_clip
         self.base_lrs = [group["lr"] for group in optimizer.param_groups]
+        self.compiled = CompiledLoss(phase.loss, phase.name) if compile else None
+
+    def take_compile_seconds(self) -> float:
+        """Seconds spent compiling since the last call (0 when nothing compiled)."""
+        if self.compiled is None or self.compiled.compile_seconds is None:
+            return 0.0
+        seconds, self.compiled.compile_seconds = self.compiled.compile_seconds, 0.0
+        return seconds
 
     def set_lr_factor(self, factor: float) -> None:
         for group, base in zip(self.optimizer.param_groups, self.base_lrs):
@@ -40,8 +52,9 @@ class PhaseRunner:
 
     def step(self, batch: Batch, step: int) -> LossOutput:
         phase = self.phase
+        loss = self.compiled if self.compiled is not None else phase.loss
         with autocast(self.precision, self.device):
-            out = phase.loss(batch)
+            out = loss(batch)
         if not torch.isfinite(out.loss.detach()).item():
             raise TrainingDiverged(
                 f"the {phase.name} loss became {out.loss.item()} at step {step}; training "
