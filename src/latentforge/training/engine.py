@@ -242,6 +242,7 @@ class Trainer:
                         out = runner.step(batch, p.step)
                         window.add(runner.phase.name, out)
                         window.exclude_compile(runner.take_compile_seconds())
+                        window.grad_sync += runner.take_sync_seconds()
                 p.step += 1
                 if self.ema is not None:
                     self.ema.update(self.model.ema_module())
@@ -377,6 +378,7 @@ class _Window:
         self.images = 0
         self.data_wait = 0.0  # seconds spent waiting for batches
         self.compile_s = 0.0  # seconds spent compiling (left out of the rates)
+        self.grad_sync = 0.0  # seconds spent averaging gradients across processes
         self.start = time.perf_counter()
 
     def exclude_compile(self, seconds: float) -> None:
@@ -395,6 +397,8 @@ class _Window:
         record.update({f"train/{k}": self.sums[k] / self.counts[k] for k in self.sums})
         record["images_per_s"] = self.images / elapsed
         record["data_wait_share"] = self.data_wait / elapsed
+        if self.grad_sync:
+            record["grad_sync_share"] = self.grad_sync / elapsed
         if self.compile_s:
             record["compile_s"] = self.compile_s
         self.reset()

@@ -5,6 +5,8 @@ only that network's loss scale."""
 
 from __future__ import annotations
 
+import time
+
 import torch
 from torch import Tensor, nn
 
@@ -38,6 +40,12 @@ class PhaseRunner:
         self.grad_clip = grad_clip
         self.base_lrs = [group["lr"] for group in optimizer.param_groups]
         self.compiled = CompiledLoss(phase.loss, phase.name) if compile else None
+        self.sync_seconds = 0.0  # time spent averaging gradients across processes
+
+    def take_sync_seconds(self) -> float:
+        """Seconds spent averaging gradients since the last call."""
+        seconds, self.sync_seconds = self.sync_seconds, 0.0
+        return seconds
 
     def take_compile_seconds(self) -> float:
         """Seconds spent compiling since the last call (0 when nothing compiled)."""
@@ -63,7 +71,10 @@ class PhaseRunner:
             )
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(out.loss).backward()
-        average_gradients(phase.parameters, self.world_size)
+        if self.world_size > 1:
+            start = time.perf_counter()
+            average_gradients(phase.parameters, self.world_size)
+            self.sync_seconds += time.perf_counter() - start
         if phase.log_grad_norm:
             out.logs["grad_norm"] = gradient_norm(phase.parameters, self.scaler)
         if self.grad_clip is not None:
