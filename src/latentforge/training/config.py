@@ -22,8 +22,7 @@ class TrainConfig(Config):
 
     option_help: ClassVar[dict[str, str]] = {
         "compile": "torch.compile each phase's networks and loss (compile time logged apart)",
-        "channels_last": "channels-last memory format for convolutional models "
-        "(default: on for them)",
+        "channels_last": "channels-last memory format (None: on for convolutional models)",
         "optimizer_kernel": "auto, fused, foreach or loop: how the optimiser updates the weights",
     }
 
