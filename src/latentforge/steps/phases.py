@@ -42,32 +42,38 @@ class OptimizerSpec:
 OPTIMIZERS: Registry = Registry("optimizer")
 OPTIMIZERS.add(
     "adam",
-    lambda p, s: torch.optim.Adam(
-        p, lr=s.lr, betas=s.betas, eps=s.eps, weight_decay=s.weight_decay
+    lambda p, s, **kernel: torch.optim.Adam(
+        p, lr=s.lr, betas=s.betas, eps=s.eps, weight_decay=s.weight_decay, **kernel
     ),
 )
 OPTIMIZERS.add(
     "adamw",
-    lambda p, s: torch.optim.AdamW(
-        p, lr=s.lr, betas=s.betas, eps=s.eps, weight_decay=s.weight_decay
+    lambda p, s, **kernel: torch.optim.AdamW(
+        p, lr=s.lr, betas=s.betas, eps=s.eps, weight_decay=s.weight_decay, **kernel
     ),
 )
 OPTIMIZERS.add(
     "rmsprop",
-    lambda p, s: torch.optim.RMSprop(
-        p, lr=s.lr, eps=s.eps, weight_decay=s.weight_decay, momentum=s.momentum
+    lambda p, s, **kernel: torch.optim.RMSprop(
+        p, lr=s.lr, eps=s.eps, weight_decay=s.weight_decay, momentum=s.momentum, **kernel
     ),
 )
 OPTIMIZERS.add(
     "sgd",
-    lambda p, s: torch.optim.SGD(p, lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay),
+    lambda p, s, **kernel: torch.optim.SGD(
+        p, lr=s.lr, momentum=s.momentum, weight_decay=s.weight_decay, **kernel
+    ),
 )
 
 
-def build_optimizer(params: list[nn.Parameter], spec: OptimizerSpec) -> torch.optim.Optimizer:
+def build_optimizer(
+    params: list[nn.Parameter], spec: OptimizerSpec, **kernel: bool
+) -> torch.optim.Optimizer:
+    """The optimiser ``spec`` names over ``params``; ``kernel`` is ``fused=True`` or
+    ``foreach=True/False`` (see ``latentforge.training.fast_path``)."""
     if spec.lr <= 0:
         raise ConfigError(f"learning rate must be positive, got {spec.lr}")
-    return OPTIMIZERS.get(spec.name)(params, spec)
+    return OPTIMIZERS.get(spec.name)(params, spec, **kernel)
 
 
 @dataclass

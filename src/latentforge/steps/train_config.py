@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 from latentforge.config import Config, require
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 LR_SCHEDULES = ("constant", "cosine", "linear")
+OPTIMIZER_KERNELS = ("auto", "fused", "foreach", "loop")
 
 
 @dataclasses.dataclass
 class TrainConfig(Config):
-    """Engine options. ``batch_size`` is the global batch, split over ``torchrun`` processes."""
+    """Engine options. ``batch_size`` is the global batch, split over ``torchrun`` processes.
+
+    ``compile``, ``channels_last`` and ``optimizer_kernel`` make a step cheaper without changing
+    what the model learns (see ``latentforge.training.fast_path``)."""
+
+    option_help: ClassVar[dict[str, str]] = {
+        "compile": "torch.compile each phase's networks and loss (compile time logged apart)",
+        "channels_last": "channels-last memory format (None: on for convolutional models)",
+        "optimizer_kernel": "auto, fused, foreach or loop: how the optimiser updates the weights",
+    }
 
     epochs: int = 10
     batch_size: int = 128
@@ -21,6 +32,9 @@ class TrainConfig(Config):
     seed: int = 0
     device: str = "auto"
     precision: str = "fp32"
+    compile: bool = False  # torch.compile each phase's loss (the networks it trains)
+    channels_last: bool | None = None  # None: on for convolutional models (measured faster)
+    optimizer_kernel: str = "auto"  # auto: fused where the device supports it
     grad_clip: float | None = None
     ema_decay: float | None = None
     lr_schedule: str = "constant"
@@ -45,6 +59,11 @@ class TrainConfig(Config):
         require(
             self.precision in PRECISIONS,
             f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}",
+        )
+        require(
+            self.optimizer_kernel in OPTIMIZER_KERNELS,
+            f"--optimizer-kernel must be one of {', '.join(OPTIMIZER_KERNELS)}, "
+            f"got {self.optimizer_kernel!r}",
         )
         require(
             self.grad_clip is None or self.grad_clip > 0,

@@ -4,12 +4,16 @@ One process:                 latentforge train vae --data fashion-mnist
 One node, 4 GPUs:            torchrun --nproc_per_node 4 -m latentforge train vae ...
 Two nodes, 8 GPUs each:      torchrun --nnodes 2 --nproc_per_node 8 --node_rank R \
                                  --rdzv_backend c10d --rdzv_endpoint HOST:29500 \
-                                 -m latentforge train vae ...
+                                 --rdzv_id latentforge-vae -m latentforge train vae ...
 
 Processes average their gradients after each backward pass (one flat all-reduce per
-phase step, like DDP's buckets but independent of which sub-network a phase uses), so N
-processes with a global batch B compute the same update as one process with batch B.
-The backend is NCCL on GPUs and gloo on CPUs.
+phase step over all of the phase's parameters, independent of which sub-network a phase
+uses), so N processes with a global batch B compute the same gradient as one process with
+batch B. A parameter that got no gradient on some process counts as a zero gradient there
+(it did not contribute to that process's share of the loss), so no process waits for a
+gradient that never comes. Batch norm layers become synchronised (``sync_batch_norm``):
+their batch statistics are those of the global batch. The backend is NCCL on GPUs and gloo
+on CPUs.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 from torch import nn
+from torch.distributed.nn.functional import all_reduce as differentiable_all_reduce
 
 from latentforge.errors import ConfigError
 
@@ -81,17 +86,86 @@ def teardown(ctx: DistContext) -> None:
 
 
 def average_gradients(params: list[nn.Parameter], world_size: int) -> None:
-    """Average the gradients of ``params`` over processes with one flat all-reduce."""
-    grads = [p.grad for p in params if p.grad is not None]
-    if world_size == 1 or not grads:
+    """Average the gradients of ``params`` over processes with one flat all-reduce.
+
+    Every process sends a value for every parameter (zeros where it has no gradient) and one
+    flag per parameter, so the message has the same size everywhere and nobody hangs. A
+    parameter ends with a gradient when any process gave it one (as one process with the
+    whole batch would); with none anywhere it keeps ``grad=None`` (the optimiser skips it).
+    """
+    if world_size == 1 or not params:
         return
-    flat = torch.cat([g.reshape(-1) for g in grads])
+    parts = [p.grad.reshape(-1) if p.grad is not None else p.new_zeros(p.numel()) for p in params]
+    flags = torch.tensor([float(p.grad is not None) for p in params], device=params[0].device)
+    flat = torch.cat([*[part.to(flags.dtype) for part in parts], flags])
     dist.all_reduce(flat)
-    flat.div_(world_size)
+    flat[: -len(params)].div_(world_size)
     offset = 0
-    for g in grads:
-        g.copy_(flat[offset : offset + g.numel()].view_as(g))
-        offset += g.numel()
+    for p, has_grad in zip(params, flat[-len(params) :].tolist()):
+        values = flat[offset : offset + p.numel()]
+        offset += p.numel()
+        if not has_grad:
+            continue
+        if p.grad is None:
+            p.grad = torch.empty_like(p)
+        p.grad.copy_(values.view(p.shape).to(p.grad.dtype))
+
+
+class _GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
+    """Batch norm whose training statistics are those of the global batch (all processes),
+    for CPU processes (``nn.SyncBatchNorm`` needs a GPU). Per channel it all-reduces the
+    count, sum and sum of squares, differentiably, so the backward pass sees the same
+    normalisation as one process with the whole batch (Ioffe and Szegedy 2015,
+    https://arxiv.org/abs/1502.03167):
+
+        mean = sum(x) / n,   var = sum(x^2) / n - mean^2,   y = (x - mean) / sqrt(var + eps).
+    """
+
+    def _check_input_dim(self, x: torch.Tensor) -> None:
+        if x.dim() < 2:
+            raise ValueError(f"batch norm needs (N, C, ...) input, got shape {tuple(x.shape)}")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training:
+            return super().forward(x)
+        x = x.float()  # statistics in fp32, as autocast runs batch norm
+        dims = [d for d in range(x.dim()) if d != 1]
+        count = torch.full((1,), x.numel() / x.shape[1], dtype=x.dtype, device=x.device)
+        stats = torch.cat([count, x.sum(dims), (x * x).sum(dims)])
+        stats = differentiable_all_reduce(stats)  # (1 + 2C,) summed over processes, with a backward
+        n, channels = stats[0], x.shape[1]
+        mean = stats[1 : 1 + channels] / n
+        var = (stats[1 + channels :] / n - mean * mean).clamp_min(0.0)
+        shape = [1, channels] + [1] * (x.dim() - 2)
+        y = (x - mean.view(shape)) * torch.rsqrt(var.view(shape) + self.eps)
+        if self.affine:
+            y = y * self.weight.view(shape) + self.bias.view(shape)
+        if self.track_running_stats:
+            with torch.no_grad():
+                self.num_batches_tracked += 1
+                m = self.momentum if self.momentum is not None else 1.0 / self.num_batches_tracked
+                unbiased = var.detach() * n / max(n.item() - 1, 1)
+                self.running_mean.lerp_(mean.detach(), m)
+                self.running_var.lerp_(unbiased, m)
+        return y
+
+
+def sync_batch_norm(module: nn.Module, ctx: DistContext) -> nn.Module:
+    """Under several processes, make every batch norm layer use the global batch's statistics
+    (``nn.SyncBatchNorm`` on GPUs, :class:`_GlobalBatchNorm` on the CPU); the layers keep
+    their Parameter objects, so phases built afterwards see the same weights."""
+    if not ctx.distributed:
+        return module
+    if ctx.device.type == "cuda":
+        return nn.SyncBatchNorm.convert_sync_batchnorm(module)
+    for child in module.children():
+        if isinstance(child, nn.modules.batchnorm._BatchNorm) and not isinstance(
+            child, _GlobalBatchNorm
+        ):
+            child.__class__ = _GlobalBatchNorm  # same state, global statistics
+        else:
+            sync_batch_norm(child, ctx)
+    return module
 
 
 def broadcast_module(module: nn.Module, ctx: DistContext) -> None:

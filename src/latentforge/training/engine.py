@@ -23,6 +23,7 @@ from latentforge.data.batching import (
     batches_per_epoch,
     check_sampling_weights,
     iterate_batches,
+    resident_on,
     to_batch,
 )
 from latentforge.errors import ConfigError
@@ -37,8 +38,17 @@ from latentforge.training.distributed import (
     barrier,
     broadcast_from_main,
     broadcast_module,
+    sync_batch_norm,
 )
 from latentforge.training.ema import EMA
+from latentforge.training.fast_path import (
+    batch_to_channels_last,
+    kernel_arguments,
+    match_parameter_layout,
+    optimizer_kernel,
+    to_channels_last,
+    use_channels_last,
+)
 from latentforge.training.logger import RunLogger
 from latentforge.training.phase_runner import PhaseRunner, freeze_all_but
 from latentforge.training.precision import autocast, grad_scaler
@@ -76,7 +86,12 @@ class Trainer:
                 f"{ctx.world_size} processes"
             )
         autocast(train.precision, ctx.device)  # fails early for a precision the device lacks
-        self.model, self.data, self.cfg, self.ctx = model.to(ctx.device), data, train, ctx
+        model = sync_batch_norm(model.to(ctx.device), ctx)
+        self.channels_last = use_channels_last(train.channels_last, model, ctx.device)
+        if self.channels_last:
+            to_channels_last(model)
+        self.model, self.cfg, self.ctx = model, train, ctx
+        self.data = resident_on(data, ctx.device)
         self.run_dir = Path(run_dir)
         self.callbacks = [*(callbacks or []), *model.callbacks()]
         self.step_callbacks = [cb for cb in self.callbacks if hasattr(cb, "on_step_end")]
@@ -85,20 +100,25 @@ class Trainer:
         self.monitors = model.monitors()
         broadcast_module(self.model, ctx)
         self.phases = model.training_phases(train)
-        scaler = grad_scaler(train.precision, ctx.device)
         self.runners = [
             PhaseRunner(
                 phase,
-                build_optimizer(phase.parameters, phase.optimizer),
-                scaler,
+                build_optimizer(
+                    phase.parameters,
+                    phase.optimizer,
+                    **kernel_arguments(
+                        optimizer_kernel(train.optimizer_kernel, phase.optimizer.name)
+                    ),
+                ),
+                grad_scaler(train.precision, ctx.device),  # one per optimiser
                 train.precision,
                 ctx.device,
                 ctx.world_size,
                 train.grad_clip,
+                compile=train.compile,
             )
             for phase in self.phases
         ]
-        self.scaler = scaler
         self.all_params = list(model.parameters())
         self.ema = EMA(model.ema_module(), train.ema_decay) if train.ema_decay else None
         self.progress = Progress()
@@ -122,7 +142,7 @@ class Trainer:
         return {
             "progress": vars(self.progress).copy(),
             "optimizers": [r.optimizer.state_dict() for r in self.runners],
-            "scaler": self.scaler.state_dict(),
+            "scalers": [r.scaler.state_dict() for r in self.runners],
             "ema": self.ema.state_dict() if self.ema else None,
             "rng": rng.gather_states(self.ctx),
             "sampling_weights": self.sampling_weights,
@@ -154,7 +174,11 @@ class Trainer:
         self.model.load_state_dict(weights)
         for runner, opt_state in zip(self.runners, state["optimizers"]):
             runner.optimizer.load_state_dict(opt_state)
-        self.scaler.load_state_dict(state["scaler"])
+            match_parameter_layout(runner.optimizer)
+        # one scaler per optimiser; checkpoints from before that hold one shared "scaler"
+        scalers = state.get("scalers") or [state["scaler"]] * len(self.runners)
+        for runner, scaler_state in zip(self.runners, scalers):
+            runner.scaler.load_state_dict(scaler_state)
         if self.ema is not None and state.get("ema"):
             self.ema.load_state_dict(state["ema"])
         self.progress = Progress(**state["progress"])
@@ -222,13 +246,17 @@ class Trainer:
                     )
                     for _ in range(runner.phase.steps_at(p.step)):
                         if runner.phase.uses_data or batch is None:
-                            batch = self.batch_transform(next(batches))
+                            waited = time.perf_counter()
+                            batch = self._next_batch(batches)
+                            window.data_wait += time.perf_counter() - waited
                             p.batch_in_epoch += 1
                             p.images_seen += cfg.batch_size
                             window.images += cfg.batch_size
                             bar.update(1)
                         out = runner.step(batch, p.step)
                         window.add(runner.phase.name, out)
+                        window.exclude_compile(runner.take_compile_seconds())
+                        window.grad_sync += runner.take_sync_seconds()
                 p.step += 1
                 if self.ema is not None:
                     self.ema.update(self.model.ema_module())
@@ -254,6 +282,10 @@ class Trainer:
             return False
         finally:
             bar.close()
+
+    def _next_batch(self, batches) -> dict[str, torch.Tensor]:
+        batch = self.batch_transform(next(batches))
+        return batch_to_channels_last(batch) if self.channels_last else batch
 
     def _end_epoch(self) -> None:
         p, cfg, ctx = self.progress, self.cfg, self.ctx
@@ -378,7 +410,13 @@ class _Window:
         self.sums: dict[str, float] = {}
         self.counts: dict[str, int] = {}
         self.images = 0
+        self.data_wait = 0.0  # seconds spent waiting for batches
+        self.compile_s = 0.0  # seconds spent compiling (left out of the rates)
+        self.grad_sync = 0.0  # seconds spent averaging gradients across processes
         self.start = time.perf_counter()
+
+    def exclude_compile(self, seconds: float) -> None:
+        self.compile_s += seconds
 
     def add(self, phase: str, out) -> None:
         values = {"loss": out.loss.detach(), **out.logs}
@@ -388,10 +426,15 @@ class _Window:
             self.counts[name] = self.counts.get(name, 0) + 1
 
     def flush(self, progress: Progress) -> dict[str, Any]:
-        elapsed = max(time.perf_counter() - self.start, 1e-9)
+        elapsed = max(time.perf_counter() - self.start - self.compile_s, 1e-9)
         record: dict[str, Any] = {"step": progress.step, "epoch": progress.epoch + 1}
         record.update({f"train/{k}": self.sums[k] / self.counts[k] for k in self.sums})
         record["images_per_s"] = self.images / elapsed
+        record["data_wait_share"] = self.data_wait / elapsed
+        if self.grad_sync:
+            record["grad_sync_share"] = self.grad_sync / elapsed
+        if self.compile_s:
+            record["compile_s"] = self.compile_s
         self.reset()
         return record
 

@@ -1,7 +1,11 @@
 """One optimiser step of one phase: forward under autocast, finite check, backward,
-gradient averaging across processes, clipping, step."""
+gradient averaging across processes, clipping, step. Each phase has its own optimiser and
+its own gradient scaler, so an fp16 overflow in one network (a GAN's discriminator) lowers
+only that network's loss scale."""
 
 from __future__ import annotations
+
+import time
 
 import torch
 from torch import Tensor, nn
@@ -9,6 +13,7 @@ from torch import Tensor, nn
 from latentforge.errors import TrainingDiverged
 from latentforge.steps.phases import Batch, LossOutput, Phase
 from latentforge.training.distributed import average_gradients
+from latentforge.training.fast_path import CompiledLoss
 from latentforge.training.precision import autocast
 
 
@@ -24,6 +29,7 @@ class PhaseRunner:
         device: torch.device,
         world_size: int,
         grad_clip: float | None,
+        compile: bool = False,
     ) -> None:
         self.phase = phase
         self.optimizer = optimizer
@@ -33,6 +39,20 @@ class PhaseRunner:
         self.world_size = world_size
         self.grad_clip = grad_clip
         self.base_lrs = [group["lr"] for group in optimizer.param_groups]
+        self.compiled = CompiledLoss(phase.loss, phase.name) if compile else None
+        self.sync_seconds = 0.0  # time spent averaging gradients across processes
+
+    def take_sync_seconds(self) -> float:
+        """Seconds spent averaging gradients since the last call."""
+        seconds, self.sync_seconds = self.sync_seconds, 0.0
+        return seconds
+
+    def take_compile_seconds(self) -> float:
+        """Seconds spent compiling since the last call (0 when nothing compiled)."""
+        if self.compiled is None or self.compiled.compile_seconds is None:
+            return 0.0
+        seconds, self.compiled.compile_seconds = self.compiled.compile_seconds, 0.0
+        return seconds
 
     def set_lr_factor(self, factor: float) -> None:
         for group, base in zip(self.optimizer.param_groups, self.base_lrs):
@@ -40,8 +60,9 @@ class PhaseRunner:
 
     def step(self, batch: Batch, step: int) -> LossOutput:
         phase = self.phase
+        loss = self.compiled if self.compiled is not None else phase.loss
         with autocast(self.precision, self.device):
-            out = phase.loss(batch)
+            out = loss(batch)
         if not torch.isfinite(out.loss.detach()).item():
             raise TrainingDiverged(
                 f"the {phase.name} loss became {out.loss.item()} at step {step}; training "
@@ -50,7 +71,10 @@ class PhaseRunner:
             )
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(out.loss).backward()
-        average_gradients(phase.parameters, self.world_size)
+        if self.world_size > 1:
+            start = time.perf_counter()
+            average_gradients(phase.parameters, self.world_size)
+            self.sync_seconds += time.perf_counter() - start
         if phase.log_grad_norm:
             out.logs["grad_norm"] = gradient_norm(phase.parameters, self.scaler)
         if self.grad_clip is not None:

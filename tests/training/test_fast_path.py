@@ -1,0 +1,194 @@
+"""The fast path: per-optimiser loss scaling, channels-last, optimiser kernels, compilation
+(and its fallback), the data-wait share; none of them changes what the model learns."""
+
+import time
+
+import pytest
+import torch
+
+from latentforge.steps.phases import LossOutput
+from latentforge.training import precision
+from latentforge.training.distributed import DistContext
+from latentforge.training.engine import Trainer
+from latentforge.training.fast_path import CompiledLoss, optimizer_kernel, use_channels_last
+from latentforge.training.run import build_for_data
+from latentforge.utils.run_logs import read_metrics
+from latentforge.utils.seeding import seed_everything
+
+SMALL_VAE = {"latent_dim": 4, "hidden_channels": [8, 16]}
+SMALL_GAN = {"z_dim": 8, "g_channels": [8, 16], "d_channels": [8, 16]}
+
+
+def trainer_for(bundle, cfg, run_dir, model_type="vae", options=SMALL_VAE):
+    seed_everything(cfg.seed)
+    model = build_for_data(model_type, options, bundle)
+    return Trainer(model, bundle, cfg, run_dir, DistContext())
+
+
+def weights_after(bundle, cfg, run_dir, **changes):
+    trainer = trainer_for(bundle, cfg.replace(max_steps=4, **changes), run_dir)
+    trainer.fit()
+    return {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
+
+
+def fp16_gan_run(bundle, cfg, run_dir, overflow_at=None):
+    """Train the small DCGAN in fp16; the discriminator's loss overflows at call
+    ``overflow_at`` (finite in fp32, but times the loss scale its gradient is inf)."""
+    trainer = trainer_for(bundle, cfg, run_dir, "dcgan", SMALL_GAN)
+    discriminator = trainer.runners[0]
+    real_loss = discriminator.phase.loss
+    calls = {"n": 0}
+
+    def loss(batch):
+        calls["n"] += 1
+        out = real_loss(batch)
+        return LossOutput(out.loss.float() * 1e36, out.logs) if calls["n"] == overflow_at else out
+
+    discriminator.phase.loss = loss
+    trainer.fit()
+    return trainer
+
+
+def test_a_discriminator_overflow_lowers_only_the_discriminator_loss_scale(
+    tmp_path, tiny_bundle, fast_train, monkeypatch
+):
+    # fp16 autocast runs on the CPU too (PyTorch), it is only not offered there: allow it here
+    monkeypatch.setattr(precision, "FP16_DEVICES", ("cuda", "cpu"))
+    cfg = fast_train.replace(precision="fp16", max_steps=3)
+    control = fp16_gan_run(tiny_bundle, cfg, tmp_path / "control")
+    planted = fp16_gan_run(tiny_bundle, cfg, tmp_path / "planted", overflow_at=2)
+    assert [r.phase.name for r in planted.runners] == ["discriminator", "generator"]
+    (d_control, g_control), (d_planted, g_planted) = control.runners, planted.runners
+    assert d_planted.scaler is not g_planted.scaler
+    assert d_planted.scaler.get_scale() == d_control.scaler.get_scale() * 0.5  # halved once
+    assert g_planted.scaler.get_scale() == g_control.scaler.get_scale()
+    state = planted.training_state()["scalers"]
+    assert [s["scale"] for s in state] == [r.scaler.get_scale() for r in planted.runners]
+
+
+def test_each_scaler_comes_back_on_resume(tmp_path, tiny_bundle, fast_train, monkeypatch):
+    monkeypatch.setattr(precision, "FP16_DEVICES", ("cuda", "cpu"))
+    cfg = fast_train.replace(precision="fp16", max_steps=2)
+    trainer = trainer_for(tiny_bundle, cfg, tmp_path, "dcgan", SMALL_GAN)
+    for runner, scale in zip(trainer.runners, (123.0, 456.0)):
+        runner.scaler.scale(torch.ones(()))  # the scaler starts its state lazily
+        runner.scaler.update(scale)
+    checkpoint = trainer.save()
+    again = trainer_for(tiny_bundle, cfg, tmp_path, "dcgan", SMALL_GAN)
+    again.resume_from(checkpoint)
+    assert [r.scaler.get_scale() for r in again.runners] == [123.0, 456.0]
+
+
+def test_channels_last_is_on_by_default_for_convolutional_models_only(
+    tmp_path, tiny_bundle, fast_train
+):
+    trainer = trainer_for(tiny_bundle, fast_train.replace(max_steps=1), tmp_path)
+    conv = next(p for p in trainer.model.parameters() if p.dim() == 4 and p.shape[1] > 1)
+    assert conv.is_contiguous(memory_format=torch.channels_last)
+    assert not conv.is_contiguous()  # really NHWC, not a layout-free shape
+    batch = trainer._next_batch(iter([{"images": torch.rand(2, 3, 4, 4)}]))
+    assert batch["images"].is_contiguous(memory_format=torch.channels_last)
+    off = trainer_for(tiny_bundle, fast_train.replace(channels_last=False), tmp_path / "off")
+    assert all(p.is_contiguous() for p in off.model.parameters())
+    linear_only = torch.nn.Sequential(torch.nn.Linear(3, 3))
+    assert not use_channels_last(None, linear_only, torch.device("cpu"))
+    assert use_channels_last(True, linear_only, torch.device("cpu"))
+
+
+def test_optimizer_kernel_auto_is_fused_where_pytorch_has_one(tmp_path, tiny_bundle, fast_train):
+    trainer = trainer_for(tiny_bundle, fast_train, tmp_path)
+    assert trainer.runners[0].optimizer.defaults["fused"] is True
+    assert optimizer_kernel("auto", "rmsprop") == "foreach"
+    assert optimizer_kernel("fused", "rmsprop") == "foreach"
+    assert optimizer_kernel("loop", "adam") == "loop"
+    loop = trainer_for(tiny_bundle, fast_train.replace(optimizer_kernel="loop"), tmp_path / "l")
+    assert not loop.runners[0].optimizer.defaults["fused"]
+    assert loop.runners[0].optimizer.defaults["foreach"] is False
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"channels_last": True}, {"optimizer_kernel": "fused"}, {"optimizer_kernel": "foreach"}],
+    ids=["channels-last", "fused", "foreach"],
+)
+def test_fast_options_do_not_change_what_the_model_learns(
+    tmp_path, tiny_bundle, fast_train, changes
+):
+    plain = {"channels_last": False, "optimizer_kernel": "loop"}
+    reference = weights_after(tiny_bundle, fast_train, tmp_path / "a", **plain)
+    fast = weights_after(tiny_bundle, fast_train, tmp_path / "b", **{**plain, **changes})
+    start = trainer_for(tiny_bundle, fast_train, tmp_path / "c").model.state_dict()
+    for key in reference:
+        assert torch.allclose(reference[key], fast[key], atol=2e-5, rtol=1e-4), key
+    # and training did move the weights by much more than that tolerance
+    moved = max((reference[k].float() - start[k].float()).abs().max() for k in reference)
+    assert moved > 1e-3
+
+
+def test_compile_reports_its_time_apart_and_matches_eager(
+    tmp_path, tiny_bundle, fast_train, monkeypatch
+):
+    # the eager backend traces with TorchDynamo like the default one, in a fraction of the time
+    real_compile = torch.compile
+    monkeypatch.setattr(torch, "compile", lambda fn: real_compile(fn, backend="eager"))
+    compiled = weights_after(tiny_bundle, fast_train, tmp_path / "c", compile=True)
+    eager = weights_after(tiny_bundle, fast_train, tmp_path / "e")
+    for key in eager:
+        assert torch.allclose(compiled[key], eager[key], atol=1e-5, rtol=1e-4), key
+    records = [r for r in read_metrics(tmp_path / "c") if "images_per_s" in r]
+    assert records[0]["compile_s"] > 0
+    assert all("compile_s" not in r for r in records[1:])
+
+
+def test_a_failing_compilation_falls_back_to_eager_with_one_warning(
+    tmp_path, tiny_bundle, fast_train, monkeypatch
+):
+    def broken(batch):
+        raise RuntimeError("no C++ compiler found\nmore detail")
+
+    monkeypatch.setattr(torch, "compile", lambda fn: broken)
+    trainer = trainer_for(tiny_bundle, fast_train.replace(compile=True, max_steps=3), tmp_path)
+    with pytest.warns(UserWarning, match="compiling the vae phase failed.*no C\\+\\+ compiler"):
+        trainer.fit()
+    assert trainer.progress.step == 3
+    assert trainer.runners[0].compiled.failed
+
+
+def test_compiled_loss_errors_after_the_first_call_are_not_swallowed(monkeypatch):
+    calls = {"n": 0}
+
+    def flaky(batch):
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise ValueError("bad batch")
+        return LossOutput(torch.zeros(()))
+
+    monkeypatch.setattr(torch, "compile", lambda fn: fn)
+    loss = CompiledLoss(flaky, "vae")
+    loss({})
+    with pytest.raises(ValueError, match="bad batch"):
+        loss({})
+
+
+def test_the_log_reports_the_share_of_time_spent_waiting_for_data(
+    tmp_path, tiny_bundle, fast_train
+):
+    def wait_shares(run_dir, delay):
+        trainer = trainer_for(tiny_bundle, fast_train.replace(max_steps=4), run_dir)
+        real_next = trainer._next_batch
+
+        def slow_next(batches):
+            time.sleep(delay)
+            return real_next(batches)
+
+        trainer._next_batch = slow_next
+        trainer.fit()
+        records = [r for r in read_metrics(run_dir) if "images_per_s" in r]
+        # (share, seconds of the window): 2 batches of 64 per window
+        return [(r["data_wait_share"], 2 * 64 / r["images_per_s"]) for r in records]
+
+    slowed = wait_shares(tmp_path / "slow", 0.05)
+    for share, window_s in slowed:
+        assert 0.1 - 0.005 <= share * window_s <= window_s  # at least the two sleeps
+    fed = wait_shares(tmp_path / "fed", 0.0)
+    assert max(share * window_s for share, window_s in fed) < 0.05
