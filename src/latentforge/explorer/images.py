@@ -66,10 +66,15 @@ def decode_upload(data: bytes, channels: int, what: str = "image") -> Tensor:
                         f"{MAX_UPLOAD_PIXELS} allowed; upload a smaller image"
                     )
                 image = image.convert("L" if channels == 1 else "RGB")
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning, ValueError) as err:  # fmt: skip
-        raise DataError(f"the {what} could not be read as an image ({type(err).__name__}); "
-                        "upload a PNG or JPEG") from None  # fmt: skip
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise DataError(
+            f"the {what} has too many pixels (Pillow's decompression-bomb guard); "
+            "upload a smaller image"
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError) as err:
+        raise DataError(
+            f"the {what} could not be read as an image ({type(err).__name__}); upload a PNG or JPEG"
+        ) from None
     array = np.asarray(image, dtype=np.uint8)
     tensor = torch.from_numpy(array.copy()).float() / 255.0
     tensor = tensor[None] if channels == 1 else tensor.permute(2, 0, 1)  # (C, H, W)
