@@ -45,5 +45,7 @@ def train_explorer_run(root: Path, model_type: str, npz: Path) -> Path:
         image_size=size,
         val_fraction=0.25,
     )
-    run = RunConfig(model_type, dict(options), data, tiny_train_config(max_steps=2, batch_size=16))
+    run = RunConfig(
+        model_type, dict(options), data, tiny_train_config(max_steps=2, batch_size=16, log_every=1)
+    )
     return train(run, root / model_type)
