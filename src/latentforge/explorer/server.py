@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
 import sys
 import threading
+import time
 import webbrowser
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -69,3 +72,33 @@ def serve(runs: list[ExploredRun], host: str, port: int, open_browser: bool) -> 
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
     config = uvicorn.Config(create_app(runs), host=host, port=port, log_level="warning")
     uvicorn.Server(config).run()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the operating system says is free on ``host`` now."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serving_in_thread(
+    runs: list[ExploredRun], host: str = "127.0.0.1", timeout: float = 30.0
+) -> Iterator[str]:
+    """Serve ``runs`` on ``host`` and a free port in a background thread (for tests and
+    benchmarks); yields the base URL and stops the server on exit."""
+    port = free_port(host)
+    config = uvicorn.Config(create_app(runs), host=host, port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise ConfigError(f"the explorer did not start on {host}:{port}")
+        time.sleep(0.05)
+    try:
+        yield address(host, port).rstrip("/")
+    finally:
+        server.should_exit = True
+        thread.join(timeout)
