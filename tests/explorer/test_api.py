@@ -177,9 +177,13 @@ def test_super_resolution_and_translation_outputs(all_client, explorer_runs):
     assert pixels(result["input"]).shape == small.shape and result["target"] is None
 
     cyc = run_id("cyclegan")
-    for direction in ("a2b", "b2a"):
-        body = {"index": 1, "direction": direction}
-        assert all_client.post(f"/api/runs/{cyc}/image-to-image", json=body).status_code == 200
+    a2b, b2a = (
+        all_client.post(f"/api/runs/{cyc}/image-to-image", json={"index": 1, "direction": d})
+        for d in ("a2b", "b2a")
+    )
+    a2b, b2a = a2b.json(), b2a.json()
+    np.testing.assert_array_equal(pixels(a2b["target"]), pixels(b2a["input"]))  # pair swapped
+    np.testing.assert_array_equal(pixels(a2b["input"]), pixels(b2a["target"]))
     bad = all_client.post(
         f"/api/runs/{run_id('pix2pix')}/image-to-image", json={"index": 1, "direction": "b2a"}
     )
