@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--inpainting", type=Path, required=True, help="an inpainting run")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "images")
     args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select
@@ -86,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
 
             Select(driver.find_element("id", "run-select")).select_by_value("r1")
             wait_for(driver, "return state.sliders && state.sliders.kind === 'GANSpace'")
-            driver.find_element("id", "noise").send_keys(Keys.HOME)
+            wait_for(driver, "return document.querySelectorAll('#sample-grid img').length > 0")
+            driver.find_elements("css selector", "#sample-grid img")[2].click()
             shoot(driver, "sliders", args.out / "explorer-gan-sliders.png")
 
             Select(driver.find_element("id", "run-select")).select_by_value("r2")

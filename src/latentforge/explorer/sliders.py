@@ -116,9 +116,10 @@ def generator_sliders(model: Decodes, components: int = MAX_SLIDERS) -> Sliders:
     pinv = torch.linalg.pinv(directions.T.double()).float()  # (K, D): c = pinv z
     coords = LinearCoordinates(torch.zeros_like(base), directions.T.contiguous(), pinv, "ganspace")
     text = (
-        "GANSpace: principal directions of the generator's output images over "
-        f"{GANSPACE_DRAWS} noise draws, mapped back to the noise by least squares; each over "
-        "+- 3 standard deviations of the noise along it; ordered by effect"
+        "the noise has no encoder and no preferred axes, so these are the principal "
+        f"directions of the generator's output images over {GANSPACE_DRAWS} noise draws, "
+        "mapped back to the noise by least squares (Harkonen et al. 2020); each over +- 3 "
+        "standard deviations of the noise along it; ordered by effect"
     )
     low, high = -SPAN_SIGMAS * spread, SPAN_SIGMAS * spread
     return _ordered(model, "GANSpace", text, base.to(model.device), coords, low, high)

@@ -173,8 +173,14 @@ function pointColours(map) {
   const by = $("colour-by").value;
   if (by === "label" && map.labels) {
     const names = map.class_names || [];
-    $("map-legend").textContent = [...new Set(map.labels)].sort((a, b) => a - b)
-      .map((l) => `${l}: ${names[l] || l}`).join(", ") + " (colours in order of the label)";
+    $("map-legend").replaceChildren(...[...new Set(map.labels)].sort((a, b) => a - b).map((l) => {
+      const entry = document.createElement("div");
+      const swatch = document.createElement("span");
+      swatch.textContent = "\u25A0 ";
+      swatch.style.color = PALETTE[l % PALETTE.length];
+      entry.append(swatch, `${l}: ${names[l] || l}`);
+      return entry;
+    }));
     return map.labels.map((l) => PALETTE[l % PALETTE.length]);
   }
   if (by === "anomaly") {
@@ -269,7 +275,8 @@ async function setupImageToImage(run) {
   const select = $("i2i-direction");
   select.replaceChildren(...info.directions.map((d) => new Option(d, d)));
   $("i2i-direction-label").hidden = info.directions.length < 2;
-  await convert({ index: parseInt($("i2i-index").value || "0", 10) });
+  i2i.mask = null;  // a new run: start from one of its own masks
+  await convert({ index: parseInt($("i2i-index").value || "0", 10), fresh: true });
 }
 
 function loadImage(src) {
@@ -287,7 +294,7 @@ async function convert(source) {
   const data = await (await postJSON(runPath("/image-to-image"), body)).json();
   i2i.source = source;
   $("i2i-output").src = data.output;
-  $("i2i-target").src = data.target || "";
+  if (data.target) $("i2i-target").src = data.target; else $("i2i-target").removeAttribute("src");
   $("i2i-target").parentElement.hidden = !data.target;
   const shown = await loadImage(data.input);
   i2i.input = shown;
