@@ -71,5 +71,11 @@ def test_errors_are_one_line(explorer_runs, tmp_path, capsys, no_serving):
     assert_one_line_error(code, err, f"cannot listen on 127.0.0.1:{port}", "pick another --port")
     code, _, err = run_cli(capsys, "explore", str(explorer_runs["vae"]), "--port", "70000")
     assert_one_line_error(code, err, "--port must be in 1..65535")
+    code, _, err = run_cli(capsys, "explore", str(explorer_runs["vae"]), "--data", "test")
+    assert_one_line_error(code, err, "has no 'test' split")
+    code, _, err = run_cli(
+        capsys, "explore", str(explorer_runs["vae"]), "--data", str(tmp_path / "none.npz")
+    )
+    assert code == 2 and "none.npz" in err and "Traceback" not in err
     assert not no_serving
     assert main(["explore", str(explorer_runs["vae"]), "--port", str(free_port())]) == 0

@@ -50,6 +50,8 @@ class ExploredRun:
         self._cache: dict[Any, Any] = {}
         self.checkpoint = ""
         self.model = self._load()
+        if data is not None:  # named on the command line: a bad value fails now, not later
+            self.split()
 
     # --- the model ----------------------------------------------------------------------
     def _load(self):
