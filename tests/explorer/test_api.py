@@ -242,3 +242,22 @@ def test_curves_are_thinned_keeping_the_last_point():
         [990, 990.0],
         [1000, 1000.0],
     ]
+
+
+def test_tsne_projection_of_a_small_map(all_client):
+    result = all_client.get(f"/api/runs/{run_id('vae')}/map?projection=tsne&limit=25").json()
+    assert result["projection"] == "tsne" and result["count"] == 25
+    assert np.isfinite(result["x"]).all() and np.std(result["x"]) > 0
+
+
+def test_a_streamed_body_is_counted_against_the_limit(all_client):
+    def chunks():
+        for _ in range(5):
+            yield b" " * (1024 * 1024)
+
+    response = all_client.post(
+        f"/api/runs/{run_id('vae')}/decode",
+        content=chunks(),
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413 and "larger than" in response.json()["error"]

@@ -79,3 +79,19 @@ def test_errors_are_one_line(explorer_runs, tmp_path, capsys, no_serving):
     assert code == 2 and "none.npz" in err and "Traceback" not in err
     assert not no_serving
     assert main(["explore", str(explorer_runs["vae"]), "--port", str(free_port())]) == 0
+
+
+def test_open_starts_the_browser_on_the_address(explorer_runs, no_serving, monkeypatch, capsys):
+    import threading
+    import webbrowser
+
+    opened = []
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+    monkeypatch.setattr(
+        threading, "Timer", lambda delay, fn, args: type("T", (), {"start": lambda s: fn(*args)})()
+    )
+    port = free_port()
+    code, _, _ = run_cli(
+        capsys, "explore", str(explorer_runs["vae"]), "--port", str(port), "--open"
+    )
+    assert code == 0 and opened == [f"http://127.0.0.1:{port}/"]
