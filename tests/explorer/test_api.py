@@ -220,12 +220,15 @@ def test_run_panel_follows_a_training_run(explorer_runs, tmp_path):
     assert first["reloaded"] is False and first["config"]["model_type"] == "vae"
     with open(run / "metrics.jsonl", "a") as f:
         f.write(json.dumps({"step": 99, "train/loss": 1.5}) + "\n")
+    warning = {"step": 99, "kind": "mode_collapse", "message": "diversity fell"}
+    (run / "warnings.jsonl").write_text(json.dumps(warning) + "\n")
     checkpoints = run / "checkpoints"
     shutil.copytree(checkpoints / first["checkpoint"], checkpoints / "step-00000099")
     (checkpoints / "latest").write_text("step-00000099")
     second = client.get("/api/runs/r0/panel").json()
     assert second["reloaded"] is True and second["checkpoint"] == "step-00000099"
     assert second["curves"]["train/loss"][-1] == [99, 1.5] and second["step"] == 99
+    assert second["warnings"] == [warning]
     assert client.get("/api/runs/r0").json()["checkpoint"] == "step-00000099"
 
 
