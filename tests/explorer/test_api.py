@@ -264,3 +264,11 @@ def test_a_streamed_body_is_counted_against_the_limit(all_client):
         headers={"content-type": "application/json"},
     )
     assert response.status_code == 413 and "larger than" in response.json()["error"]
+
+
+@pytest.mark.slow
+def test_umap_projection_when_installed(all_client):
+    pytest.importorskip("umap", reason="umap-learn is an optional extra (latentforge[umap])")
+    result = all_client.get(f"/api/runs/{run_id('vae')}/map?projection=umap&limit=40").json()
+    assert result["projection"] == "umap" and result["count"] == 40
+    assert np.isfinite(result["x"]).all()

@@ -143,7 +143,8 @@ function setupProjections(run) {
   const select = $("projection");
   select.replaceChildren();
   for (const name of run.projections) select.add(new Option(name === "tsne" ? "t-SNE" : name.toUpperCase(), name));
-  $("map-note").textContent = run.umap ? "" : "UMAP is offered when umap-learn is installed (pip install umap-learn).";
+  $("map-note").textContent = run.umap ? "UMAP compiles on its first use (about half a minute)." :
+    "UMAP is offered when umap-learn is installed (pip install 'latentforge[umap]').";
 }
 
 async function drawMap() {
