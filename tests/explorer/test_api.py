@@ -272,3 +272,26 @@ def test_umap_projection_when_installed(all_client):
     result = all_client.get(f"/api/runs/{run_id('vae')}/map?projection=umap&limit=40").json()
     assert result["projection"] == "umap" and result["count"] == 40
     assert np.isfinite(result["x"]).all()
+
+
+def test_results_are_cached_per_run_with_a_bound(explorer_runs):
+    from latentforge.explorer.session import MAX_CACHED
+
+    run = ExploredRun("r0", explorer_runs["vae"])
+    calls = []
+    for key in range(MAX_CACHED + 2):
+        run.cached(key, lambda k=key: calls.append(k) or k)
+    assert run.cached(MAX_CACHED + 1, lambda: "again") == MAX_CACHED + 1  # kept
+    assert run.cached(0, lambda: "again") == "again"  # the oldest was dropped
+    assert calls == list(range(MAX_CACHED + 2))
+
+
+def test_projections_are_checked_before_encoding():
+    from latentforge.errors import ConfigError
+    from latentforge.explorer.latent_map import TSNE_MAX_POINTS, check_projection
+
+    check_projection("tsne", TSNE_MAX_POINTS)
+    with pytest.raises(ConfigError, match="t-SNE is limited to"):
+        check_projection("tsne", TSNE_MAX_POINTS + 1)
+    with pytest.raises(ConfigError, match="'pcaa' is not offered; use one of pca, tsne"):
+        check_projection("pcaa", 10)

@@ -31,7 +31,12 @@ from latentforge.explorer.images import (
     png_bytes,
     resize,
 )
-from latentforge.explorer.latent_map import first_images, fitted_detector, latent_map
+from latentforge.explorer.latent_map import (
+    check_projection,
+    first_images,
+    fitted_detector,
+    latent_map,
+)
 from latentforge.explorer.run_panel import run_panel
 from latentforge.explorer.sampling import sample_codes
 from latentforge.explorer.session import ExploredRun
@@ -169,6 +174,8 @@ def create_app(runs: list[ExploredRun]) -> FastAPI:
     ) -> dict:
         run = get_run(run_id)
         model = encoder(run)
+
+        check_projection(projection, min(limit, len(run.split())))
 
         def compute():
             images = first_images(run.split(), limit)

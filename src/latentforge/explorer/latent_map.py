@@ -46,11 +46,6 @@ def _pca(codes: np.ndarray) -> np.ndarray:
 def _tsne(codes: np.ndarray) -> np.ndarray:
     from sklearn.manifold import TSNE
 
-    if codes.shape[0] > TSNE_MAX_POINTS:
-        raise ConfigError(
-            f"t-SNE is limited to {TSNE_MAX_POINTS} points here, the map has {codes.shape[0]}; "
-            f"ask for fewer points (limit) or use pca"
-        )
     perplexity = float(min(30.0, max(2.0, (codes.shape[0] - 1) / 3.0)))
     tsne = TSNE(2, init="pca", random_state=0, perplexity=perplexity)
     return tsne.fit_transform(codes)
@@ -71,13 +66,24 @@ if umap_available():
     PROJECTIONS["umap"] = _umap
 
 
-def project(codes: np.ndarray, projection: str) -> np.ndarray:
-    """Codes ``(N, D)`` -> points ``(N, 2)`` by the named projection."""
+def check_projection(projection: str, points: int) -> None:
+    """Raise :class:`ConfigError` unless ``projection`` is offered for ``points`` points
+    (checked before any encoding)."""
     if projection not in PROJECTIONS:
-        hint = "" if umap_available() else " (umap needs `pip install umap-learn`)"
+        hint = "" if umap_available() else " (umap needs `pip install 'latentforge[umap]'`)"
         raise ConfigError(
             f"projection {projection!r} is not offered; use one of {', '.join(PROJECTIONS)}{hint}"
         )
+    if projection == "tsne" and points > TSNE_MAX_POINTS:
+        raise ConfigError(
+            f"t-SNE is limited to {TSNE_MAX_POINTS} points here, the map would have {points}; "
+            "ask for fewer points or use pca"
+        )
+
+
+def project(codes: np.ndarray, projection: str) -> np.ndarray:
+    """Codes ``(N, D)`` -> points ``(N, 2)`` by the named projection."""
+    check_projection(projection, codes.shape[0])
     return np.asarray(PROJECTIONS[projection](codes), dtype=np.float64)
 
 

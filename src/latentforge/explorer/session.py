@@ -21,6 +21,7 @@ from latentforge.models.capabilities import Decodes, Encodes, capability_names
 from latentforge.training.checkpoint import load_model, resolve_model_dir
 
 SPLITS = ("train", "val", "test")
+MAX_CACHED = 6  # the sliders and a few latent maps per run
 T = TypeVar("T")
 
 
@@ -77,10 +78,15 @@ class ExploredRun:
         return True
 
     def cached(self, key: Any, compute: Callable[[], T]) -> T:
-        """``compute()`` once per key and checkpoint (computed under the run's lock)."""
+        """``compute()`` once per key and checkpoint (computed under the run's lock); the
+        :data:`MAX_CACHED` most recently used results are kept."""
         with self._lock:
-            if key not in self._cache:
+            if key in self._cache:
+                self._cache[key] = self._cache.pop(key)  # most recently used last
+            else:
                 self._cache[key] = compute()
+                while len(self._cache) > MAX_CACHED:
+                    del self._cache[next(iter(self._cache))]
             return self._cache[key]
 
     # --- the data -----------------------------------------------------------------------

@@ -368,6 +368,7 @@ async function refreshPanel() {
   if (panel.reloaded) {
     state.run = await getJSON(runPath(""));
     if (state.run.features.sliders) await loadSliders();
+    if (state.run.features.map) await drawMap();
   }
 }
 
