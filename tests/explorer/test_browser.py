@@ -31,11 +31,12 @@ WAIT = 60
 
 @pytest.fixture(scope="module")
 def page(explorer_runs):
-    """(driver, base URL) with the page loaded: r0 a VAE, r1 an inpainting model."""
+    """(driver, base URL) with the page loaded: r0 a VAE, r1 an inpainting model, r2 a DCGAN."""
     from selenium.webdriver.support.ui import WebDriverWait
 
     profile = fresh_profile()
-    with live_server(explorer_runs["vae"], explorer_runs["inpainting"]) as url:
+    runs = (explorer_runs["vae"], explorer_runs["inpainting"], explorer_runs["dcgan"])
+    with live_server(*runs) as url:
         driver = start_chromium(profile)
         try:
             driver.get(url + "/")
@@ -130,4 +131,21 @@ def test_inpainting_brush_changes_the_output(page):
     stroke.move_by_offset(40, 10).move_by_offset(40, 10).release().perform()
     after = wait_for_change(driver, "i2i-output", before)
     assert after.shape == before.shape and np.abs(after - before).max() > 0
+    assert severe_console_messages(driver) == []
+
+
+def test_a_gan_gets_ganspace_sliders_and_truncation(page):
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    driver, _ = page
+    Select(driver.find_element("id", "run-select")).select_by_value("r2")
+    WebDriverWait(driver, WAIT).until(
+        lambda d: d.find_element("id", "slider-kind").text.startswith("GANSpace:")
+    )
+    assert (
+        "principal directions of the generator's output"
+        in driver.find_element("id", "slider-kind").text
+    )
+    assert driver.find_element("id", "noise-label").text.startswith("truncation")
+    assert not driver.find_element("id", "map").is_displayed()  # no encoder, no map
     assert severe_console_messages(driver) == []
