@@ -11,6 +11,7 @@ from latentforge.cli import (
     bias,
     denoise,
     evaluate,
+    explore,
     features,
     inpaint,
     inspect_run,
@@ -43,6 +44,7 @@ VERB_MODULES = (
     translate,
     upscale,
     inpaint,
+    explore,
 )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from latentforge.cli.options import _int_tuple
 from latentforge.data.base import DataBundle, ImageSet
 from latentforge.errors import ShapeError
+from latentforge.evaluation.run import run_seed
 from latentforge.models.base import GenerativeModel
 from latentforge.training.run import RUN_CONFIG, DataConfig, RunConfig
 
@@ -22,11 +23,6 @@ def _is_run(path: Path) -> bool:
 def run_data_config(path: Path) -> DataConfig:
     """The data options a run was trained with (defaults for a bare saved model)."""
     return RunConfig.read(path).data if _is_run(path) else DataConfig()
-
-
-def run_seed(path: Path) -> int:
-    """The seed a run was trained with (it fixes the validation split); 0 for a saved model."""
-    return RunConfig.read(path).train.seed if _is_run(path) else 0
 
 
 def add_data_arguments(parser: argparse.ArgumentParser, split: str, data_help: str) -> None:

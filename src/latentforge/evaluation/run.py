@@ -14,6 +14,7 @@ from latentforge.data.base import DataBundle
 from latentforge.evaluation.metrics import EvaluationConfig
 from latentforge.evaluation.results import EVALUATION_FILE, EvaluationResult
 from latentforge.evaluation.runner import Evaluator
+from latentforge.models.base import GenerativeModel
 from latentforge.training.checkpoint import CHECKPOINTS, load_model, resolve_model_dir
 from latentforge.training.distributed import resolve_device
 from latentforge.training.run import RUN_CONFIG, DataConfig, RunConfig
@@ -29,6 +30,29 @@ def default_split(data: DataBundle) -> str:
 
 def is_run_dir(path: Path) -> bool:
     return (path / RUN_CONFIG).is_file() and (path / CHECKPOINTS).is_dir()
+
+
+def model_data_config(
+    path: str | Path, model: GenerativeModel, data: str | None = None, data_dir: str | None = None
+) -> DataConfig:
+    """The data a run was trained on (or ``data``), at the model's image size and channels,
+    with the run's validation fraction; load it with the run's seed (``run_seed``)."""
+    path = Path(path)
+    saved = RunConfig.read(path).data if is_run_dir(path) else DataConfig()
+    return DataConfig(
+        spec=data or saved.spec,
+        data_dir=data_dir or saved.data_dir,
+        image_size=tuple(model.config.image_size),
+        channels=model.config.in_channels,
+        val_fraction=saved.val_fraction,
+        download=saved.download,
+    )
+
+
+def run_seed(path: str | Path) -> int:
+    """The seed a run was trained with (it fixes the validation split); 0 for a saved model."""
+    path = Path(path)
+    return RunConfig.read(path).train.seed if is_run_dir(path) else 0
 
 
 def evaluate_run(
@@ -48,15 +72,7 @@ def evaluate_run(
     torch_device = resolve_device(device)
     model = load_model(path, torch_device)
     run = RunConfig.read(path) if is_run_dir(path) else None
-    saved = run.data if run is not None else DataConfig()
-    data_config = DataConfig(
-        spec=data or saved.spec,
-        data_dir=data_dir or saved.data_dir,
-        image_size=tuple(model.config.image_size),
-        channels=model.config.in_channels,
-        val_fraction=saved.val_fraction,
-        download=saved.download,
-    )
+    data_config = model_data_config(path, model, data, data_dir)
     bundle = data_config.load(seed=run.train.seed if run is not None else 0)
     split = split or default_split(bundle)
     evaluator = Evaluator(
