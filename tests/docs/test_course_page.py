@@ -53,7 +53,7 @@ def sections(text: str) -> list[tuple[str, str]]:
     return [(label, text[a:b]) for (a, label), (b, _) in zip(bounds, bounds[1:])]
 
 
-def test_functions(path: Path) -> set[str]:
+def defined_tests(path: Path) -> set[str]:
     """Names of test functions in a test file, methods as ``Class::method``."""
     names: set[str] = set()
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
@@ -77,7 +77,7 @@ def node_error(reference: str) -> str | None:
     if not path.is_file():
         return f"test node id {reference!r}: file {file} does not exist"
     name = first if second is None else f"{first}::{second}"
-    if name not in test_functions(path):
+    if name not in defined_tests(path):
         return f"test node id {reference!r}: {file} has no test {name}"
     return None
 
@@ -131,14 +131,18 @@ def test_every_test_file_image_and_name_the_page_gives_exists() -> None:
     assert reference_errors(PAGE.read_text(encoding="utf-8")) == []
 
 
+def evidence_errors(text: str) -> list[str]:
+    """Cards without an evidence line naming a test node id, a page or an image."""
+    errors = []
+    for label, body in sections(text):
+        evidence = body.partition("**Evidence:**")[2]
+        if label != "intro" and not ("::" in evidence or LINK.search(evidence)):
+            errors.append(f"{label}: no **Evidence:** with a test node id, a page or an image")
+    return errors
+
+
 def test_every_card_names_its_evidence() -> None:
-    """Each card gives at least one test node id, benchmark figure, image or script."""
-    lacking = [
-        label
-        for label, body in sections(PAGE.read_text(encoding="utf-8"))
-        if label != "intro" and "**Evidence**" not in body
-    ]
-    assert lacking == []
+    assert evidence_errors(PAGE.read_text(encoding="utf-8")) == []
 
 
 # The checks themselves must be able to fail: plant errors into a copy of the page.
@@ -158,6 +162,13 @@ def test_a_repeated_card_is_named(page: str) -> None:
     planted = page.replace("### 38. ", "### 37. ")
     assert "card 37: more than one section" in card_errors(planted)
     assert "card 38: no section '### 38. ...'" in card_errors(planted)
+
+
+def test_a_card_without_evidence_is_named() -> None:
+    text = "### 1. x\n- **Evidence:** `tests/a.py::test_b`\n### 2. y\n- **Evidence:** none\n"
+    assert evidence_errors(text) == [
+        "card 2: no **Evidence:** with a test node id, a page or an image"
+    ]
 
 
 def test_a_bad_node_id_is_named_with_its_card() -> None:
