@@ -171,7 +171,12 @@ def nearby_codes(model: GenerativeModel, images: torch.Tensor, radii: list[float
     a, b = order[: len(order) // 2], order[len(order) // 2 : 2 * (len(order) // 2)]
     code_d = (codes[a] - codes[b]).norm(dim=1).numpy()
     pixel_d = (flat_pixels(base[a]) - flat_pixels(base[b])).norm(dim=1).numpy()
-    return rows, round(spearman(code_d, pixel_d), 4)
+    pixels = flat_pixels(base).shape[1]
+    pairs = {
+        "rank_correlation_code_vs_pixel_distance": round(spearman(code_d, pixel_d), 4),
+        "pixel_rms_between_random_pairs": round(float((pixel_d / pixels**0.5).mean()), 4),
+    }
+    return rows, pairs
 
 
 @torch.no_grad()
@@ -209,11 +214,11 @@ def latent_claims(args: argparse.Namespace) -> dict:
             model_type, options, data, train_options(args, args.steps, 50), run_dir
         )
         model.eval()
-        rows, rank_correlation = nearby_codes(model, images, radii, args.seed)
+        rows, pairs = nearby_codes(model, images, radii, args.seed)
         results["models"][model_type] = {
             "seconds": round(seconds, 1),
             "nearby_codes": rows,
-            "pairs_rank_correlation_code_vs_pixel_distance": rank_correlation,
+            "random_pairs": pairs,
             "same_input_outputs": output_spread(model, images, args.draws, args.seed),
         }
         print(json.dumps(results["models"][model_type]), file=sys.stderr)

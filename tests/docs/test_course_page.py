@@ -124,11 +124,13 @@ def reference_errors(text: str, page_dir: Path = PAGE.parent) -> list[str]:
 
 
 def test_every_card_of_the_deck_has_a_section() -> None:
-    assert card_errors(PAGE.read_text(encoding="utf-8")) == []
+    errors = card_errors(PAGE.read_text(encoding="utf-8"))
+    assert not errors, "docs/course.md:\n" + "\n".join(errors)
 
 
 def test_every_test_file_image_and_name_the_page_gives_exists() -> None:
-    assert reference_errors(PAGE.read_text(encoding="utf-8")) == []
+    errors = reference_errors(PAGE.read_text(encoding="utf-8"))
+    assert not errors, "docs/course.md:\n" + "\n".join(errors)
 
 
 def evidence_errors(text: str) -> list[str]:
@@ -142,7 +144,8 @@ def evidence_errors(text: str) -> list[str]:
 
 
 def test_every_card_names_its_evidence() -> None:
-    assert evidence_errors(PAGE.read_text(encoding="utf-8")) == []
+    errors = evidence_errors(PAGE.read_text(encoding="utf-8"))
+    assert not errors, "docs/course.md:\n" + "\n".join(errors)
 
 
 # The checks themselves must be able to fail: plant errors into a copy of the page.
