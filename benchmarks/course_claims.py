@@ -1,7 +1,11 @@
 """Measure three claims of the generative-models course (docs/course.md). Prints JSON.
 
-    nice -n 10 python benchmarks/course_claims.py gan --steps 300 --json /tmp/course-gan.json
-    nice -n 10 python benchmarks/course_claims.py latents --steps 600 --json /tmp/course-lat.json
+    PYTHONPATH=src nice -n 10 python benchmarks/course_claims.py latents --steps 600
+    PYTHONPATH=src nice -n 10 python benchmarks/course_claims.py gan --steps 250
+    PYTHONPATH=src nice -n 10 python benchmarks/course_claims.py gan --steps 1250 \
+        --games minimax non-saturating --balances default      # the WGANs' real images seen
+
+(``--json FILE`` also writes the JSON to FILE; runs go to ``--out``, default runs/course-claims.)
 
 ``gan``: "WGAN is less prone to vanishing gradients and mode collapse than the min-max loss".
 The same DCGAN networks are trained on Fashion-MNIST for the same number of generator steps
@@ -93,16 +97,16 @@ def gan_claims(args: argparse.Namespace) -> dict:
     data = data_options(args)
     test = load_data(data["spec"], data_dir=data["data_dir"], val_fraction=0.0).test
     real = test.images[:1000].float() / 255.0
-    balances = {"default": {}, "strong-d": None}
     results: dict = {"steps": args.steps, "batch_size": args.batch_size, "runs": []}
-    for balance in balances:
-        for game, (model_type, options) in GAMES.items():
+    for balance in args.balances:
+        for game in args.games:
+            model_type, options = GAMES[game]
             model_options = {"g_channels": args.channels, "d_channels": args.channels, **options}
             if balance == "strong-d":
                 defaults = GAME_DEFAULTS[model_type]
                 model_options["lr_d"] = defaults["lr_d"] * args.strong_lr_factor
                 model_options["d_steps"] = defaults["d_steps"] * args.strong_d_steps
-            run_dir = args.out / f"gan-{balance}-{game}"
+            run_dir = args.out / f"gan-{balance}-{game}-{args.steps}"
             torch.manual_seed(args.seed)
             model, seconds = train_model(
                 model_type, model_options, data, train_options(args, args.steps, 10), run_dir
@@ -235,6 +239,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--channels", type=int, nargs="+", default=[32, 64, 128])
     parser.add_argument("--hidden", type=int, nargs="+", default=[16, 32, 64])
+    parser.add_argument("--games", nargs="+", default=list(GAMES), choices=list(GAMES))
+    parser.add_argument("--balances", nargs="+", default=["default", "strong-d"],
+                        choices=("default", "strong-d"))  # fmt: skip
     parser.add_argument("--strong-lr-factor", type=float, default=5.0)
     parser.add_argument("--strong-d-steps", type=int, default=3)
     parser.add_argument("--samples", type=int, default=2000)
