@@ -26,7 +26,7 @@ CODE = re.compile(r"`([^`\n]+)`")
 NODE_ID = re.compile(r"^(tests/[\w/]+\.py)::(\w+)(?:::(\w+))?(\[[^\]]*\])?$")
 REPO_PATH = re.compile(r"^(?:src|tests|docs|benchmarks)/[\w./-]+$")
 DOTTED = re.compile(r"^latentforge(?:\.\w+)+$")
-LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
+LINK = re.compile(r"\]\(([^)\s#]+)(?:#([^)]*))?\)")
 
 
 def card_numbers(text: str) -> list[int]:
@@ -115,12 +115,26 @@ def reference_errors(text: str, page_dir: Path = PAGE.parent) -> list[str]:
                 continue
             if error:
                 errors.append(f"{label}: {error}")
-        for target in LINK.findall(body):
+        for target, anchor in LINK.findall(body):
             if "://" in target:
                 continue
-            if not (page_dir / target).exists():
+            path = page_dir / target
+            if not path.exists():
                 errors.append(f"{label}: link {target} does not exist (relative to docs/)")
+            elif anchor and anchor not in heading_anchors(path):
+                errors.append(f"{label}: link {target}#{anchor}: no such heading in {target}")
     return errors
+
+
+def heading_anchors(path: Path) -> set[str]:
+    """The anchors a markdown viewer gives the headings of ``path`` (GitHub's rule: lower case,
+    punctuation dropped, spaces to hyphens)."""
+    anchors = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            title = line.lstrip("#").strip().lower()
+            anchors.add(re.sub(r"[^\w\- ]", "", title).replace(" ", "-"))
+    return anchors
 
 
 def test_every_card_of_the_deck_has_a_section() -> None:
@@ -193,6 +207,7 @@ def test_bad_paths_names_and_images_are_named_with_their_card() -> None:
         "intro\n### 5. x\n`src/latentforge/nn/no_such.py` `docs/scripts/no_such.py --flag`\n"
         "`latentforge.nn.gaussian.no_such_function` `latentforge.no_such_module`\n"
         "![figure](images/no-such.png) [page](concepts/vae.md) [web](https://example.org)\n"
+        "[ok](concepts/vae.md#variational-autoencoder) [bad](concepts/vae.md#no-such-part)\n"
         "`latentforge.nn.gaussian.reparameterize` `docs/course.md` `latentforge train vae`\n"
     )
     assert reference_errors(text) == [
@@ -202,4 +217,5 @@ def test_bad_paths_names_and_images_are_named_with_their_card() -> None:
         "attribute 'no_such_function'",
         "card 5: 'latentforge.no_such_module': latentforge has no attribute 'no_such_module'",
         "card 5: link images/no-such.png does not exist (relative to docs/)",
+        "card 5: link concepts/vae.md#no-such-part: no such heading in concepts/vae.md",
     ]
