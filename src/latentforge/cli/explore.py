@@ -29,7 +29,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
         help="a split of the run's data (train, val, test) or another dataset (default: the "
         "run's own data, its test split, else val, else train)",
     )
-    parser.add_argument("--data-dir", default=None, help="where full datasets live")
+    parser.add_argument("--data-dir", default=None, metavar="PATH", help="where full datasets live")
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this "
         "machine only; anything else is reachable from the network)"
