@@ -6,13 +6,15 @@ import time
 import pytest
 import torch
 
+from latentforge.errors import TrainingDiverged
+from latentforge.steps.health import DIVERGENCE
 from latentforge.steps.phases import LossOutput
 from latentforge.training import precision
 from latentforge.training.distributed import DistContext
 from latentforge.training.engine import Trainer
 from latentforge.training.fast_path import CompiledLoss, optimizer_kernel, use_channels_last
 from latentforge.training.run import build_for_data
-from latentforge.utils.run_logs import read_metrics
+from latentforge.utils.run_logs import read_metrics, read_warnings
 from latentforge.utils.seeding import seed_everything
 
 SMALL_VAE = {"latent_dim": 4, "hidden_channels": [8, 16]}
@@ -64,6 +66,70 @@ def test_a_discriminator_overflow_lowers_only_the_discriminator_loss_scale(
     assert g_planted.scaler.get_scale() == g_control.scaler.get_scale()
     state = planted.training_state()["scalers"]
     assert [s["scale"] for s in state] == [r.scaler.get_scale() for r in planted.runners]
+
+
+def plant(trainer, phase: int, at: int, change) -> None:
+    """Apply ``change`` to the ``LossOutput`` of call ``at`` of phase number ``phase``."""
+    runner = trainer.runners[phase]
+    real_loss = runner.phase.loss
+    calls = {"n": 0}
+
+    def loss(batch):
+        calls["n"] += 1
+        out = real_loss(batch)
+        return change(out) if calls["n"] == at else out
+
+    runner.phase.loss = loss
+
+
+def gradient_overflow(out: LossOutput) -> LossOutput:
+    """The same loss value, with gradients 1e36 times larger: times the loss scale, inf."""
+    big = out.loss.float() * 1e36
+    return LossOutput(out.loss + (big - big.detach()), out.logs)
+
+
+def skipped_steps(run_dir) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for record in read_metrics(run_dir):
+        for key, value in record.items():
+            if key.endswith("/skipped_steps"):
+                counts[key] = counts.get(key, 0) + value
+    return counts
+
+
+def test_an_fp16_step_the_scaler_skips_is_counted_not_divergence(
+    tmp_path, tiny_bundle, fast_train, monkeypatch
+):
+    monkeypatch.setattr(precision, "FP16_DEVICES", ("cuda", "cpu"))
+    cfg = fast_train.replace(precision="fp16", max_steps=4)
+    control = trainer_for(tiny_bundle, cfg, tmp_path / "control", "dcgan", SMALL_GAN)
+    control.fit()
+    planted = trainer_for(tiny_bundle, cfg, tmp_path / "planted", "dcgan", SMALL_GAN)
+    plant(planted, phase=1, at=3, change=gradient_overflow)  # the generator's 3rd step
+    planted.fit()
+    G = "train/generator/skipped_steps"
+    assert skipped_steps(tmp_path / "planted")[G] == skipped_steps(tmp_path / "control")[G] + 1
+    assert planted.runners[1].scaler.get_scale() == control.runners[1].scaler.get_scale() / 2
+    records = [r for r in read_metrics(tmp_path / "planted") if "images_per_s" in r]
+    assert all(isinstance(v, int | float) for r in records for v in r.values())  # no "nan"
+    assert "train/generator/grad_norm" in records[-1]  # steps not skipped still log it
+    assert read_warnings(tmp_path / "planted") == []
+
+
+def test_a_real_non_finite_number_in_fp16_is_still_divergence(
+    tmp_path, tiny_bundle, fast_train, monkeypatch
+):
+    monkeypatch.setattr(precision, "FP16_DEVICES", ("cuda", "cpu"))
+    cfg = fast_train.replace(precision="fp16", max_steps=4)
+    trainer = trainer_for(tiny_bundle, cfg, tmp_path / "loss", "dcgan", SMALL_GAN)
+    plant(trainer, 1, 3, lambda out: LossOutput(out.loss * float("inf"), out.logs))
+    with pytest.raises(TrainingDiverged, match="generator loss became"):
+        trainer.fit()
+    trainer = trainer_for(tiny_bundle, cfg, tmp_path / "logged", "dcgan", SMALL_GAN)
+    nan_scale = {"score_scale": torch.tensor(float("nan"))}
+    plant(trainer, 0, 3, lambda out: LossOutput(out.loss, {**out.logs, **nan_scale}))
+    trainer.fit()
+    assert [w["kind"] for w in read_warnings(tmp_path / "logged")] == [DIVERGENCE]
 
 
 def test_each_scaler_comes_back_on_resume(tmp_path, tiny_bundle, fast_train, monkeypatch):

@@ -257,6 +257,8 @@ class Trainer:
                         window.add(runner.phase.name, out)
                         window.exclude_compile(runner.take_compile_seconds())
                         window.grad_sync += runner.take_sync_seconds()
+                        if runner.scaler.is_enabled():
+                            window.skip(runner.phase.name, runner.take_skipped_steps())
                 p.step += 1
                 if self.ema is not None:
                     self.ema.update(self.model.ema_module())
@@ -413,10 +415,14 @@ class _Window:
         self.data_wait = 0.0  # seconds spent waiting for batches
         self.compile_s = 0.0  # seconds spent compiling (left out of the rates)
         self.grad_sync = 0.0  # seconds spent averaging gradients across processes
+        self.skipped: dict[str, int] = {}  # fp16 steps the scaler skipped, by phase
         self.start = time.perf_counter()
 
     def exclude_compile(self, seconds: float) -> None:
         self.compile_s += seconds
+
+    def skip(self, phase: str, steps: int) -> None:
+        self.skipped[phase] = self.skipped.get(phase, 0) + steps
 
     def add(self, phase: str, out) -> None:
         values = {"loss": out.loss.detach(), **out.logs}
@@ -429,6 +435,8 @@ class _Window:
         elapsed = max(time.perf_counter() - self.start - self.compile_s, 1e-9)
         record: dict[str, Any] = {"step": progress.step, "epoch": progress.epoch + 1}
         record.update({f"train/{k}": self.sums[k] / self.counts[k] for k in self.sums})
+        # a count, not a mean: steps whose fp16 gradients overflowed, skipped by the scaler
+        record.update({f"train/{k}/skipped_steps": n for k, n in self.skipped.items()})
         record["images_per_s"] = self.images / elapsed
         record["data_wait_share"] = self.data_wait / elapsed
         if self.grad_sync:
