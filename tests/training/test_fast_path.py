@@ -173,6 +173,37 @@ def test_optimizer_kernel_auto_is_fused_where_pytorch_has_one(tmp_path, tiny_bun
 
 
 @pytest.mark.parametrize(
+    "saved,resumed", [("fused", "loop"), ("loop", "fused"), ("fused", "foreach")]
+)
+def test_a_checkpoint_resumes_with_another_optimizer_kernel(
+    tmp_path, tiny_bundle, fast_train, saved, resumed
+):
+    cfg = fast_train.replace(channels_last=True)
+    unbroken = weights_after(tiny_bundle, cfg, tmp_path / "unbroken", optimizer_kernel=saved)
+    first = trainer_for(tiny_bundle, cfg.replace(optimizer_kernel=saved, max_steps=2), tmp_path)
+    first.fit()
+    checkpoint = first.save()
+    again = trainer_for(tiny_bundle, cfg.replace(optimizer_kernel=resumed, max_steps=4), tmp_path)
+    fresh_groups = [dict(g) for g in again.runners[0].optimizer.param_groups]
+    again.resume_from(checkpoint)
+    optimizer = again.runners[0].optimizer
+    for group, fresh in zip(optimizer.param_groups, fresh_groups):
+        assert (group["fused"], group["foreach"]) == (fresh["fused"], fresh["foreach"])
+    before = first.runners[0].optimizer
+    for param, old in zip(optimizer.param_groups[0]["params"], before.param_groups[0]["params"]):
+        state, saved_state = optimizer.state[param], before.state[old]
+        assert torch.equal(state["exp_avg"], saved_state["exp_avg"])
+        assert state["exp_avg"].is_contiguous(memory_format=torch.channels_last) == (
+            param.is_contiguous(memory_format=torch.channels_last)
+        )
+        assert float(state["step"]) == 2.0
+        assert state["step"].device == (param.device if resumed == "fused" else torch.device("cpu"))
+    again.fit()
+    for key, value in again.model.state_dict().items():
+        assert torch.allclose(value, unbroken[key], atol=2e-5, rtol=1e-4), key
+
+
+@pytest.mark.parametrize(
     "changes",
     [{"channels_last": True}, {"optimizer_kernel": "fused"}, {"optimizer_kernel": "foreach"}],
     ids=["channels-last", "fused", "foreach"],

@@ -44,7 +44,7 @@ from latentforge.training.ema import EMA
 from latentforge.training.fast_path import (
     batch_to_channels_last,
     kernel_arguments,
-    match_parameter_layout,
+    load_optimizer_state,
     optimizer_kernel,
     to_channels_last,
     use_channels_last,
@@ -173,8 +173,7 @@ class Trainer:
         weights, state = load_checkpoint_state(checkpoint)
         self.model.load_state_dict(weights)
         for runner, opt_state in zip(self.runners, state["optimizers"]):
-            runner.optimizer.load_state_dict(opt_state)
-            match_parameter_layout(runner.optimizer)
+            load_optimizer_state(runner.optimizer, opt_state)  # in this run's kernel
         # one scaler per optimiser; checkpoints from before that hold one shared "scaler"
         scalers = state.get("scalers") or [state["scaler"]] * len(self.runners)
         for runner, scaler_state in zip(self.runners, scalers):
