@@ -289,3 +289,58 @@ def test_the_log_reports_the_share_of_time_spent_waiting_for_data(
         assert 0.1 - 0.005 <= share * window_s <= window_s  # at least the two sleeps
     fed = wait_shares(tmp_path / "fed", 0.0)
     assert max(share * window_s for share, window_s in fed) < 0.05
+
+
+CPUINFO = """processor\t: 0
+vendor_id\t: GenuineIntel
+flags\t\t: fpu sse2 avx2 avx512f {extra}
+bogomips\t: 4200.00
+
+processor\t: 1
+flags\t\t: fpu sse2 avx2 avx512f {extra}
+"""
+
+
+@pytest.mark.parametrize(
+    "extra,native",
+    [("amx_bf16 amx_tile", True), ("avx512_bf16", True), ("avx512_vnni", False), ("", False)],
+)
+def test_native_bf16_reads_the_cpu_flags(extra, native):
+    cpu = torch.device("cpu")
+    assert precision.native_bf16(cpu, CPUINFO.format(extra=extra)) is native
+    assert precision.native_bf16(torch.device("meta"), CPUINFO.format(extra=extra)) is False
+
+
+def test_native_bf16_without_cpuinfo_or_on_a_gpu(tmp_path, monkeypatch):
+    cpu = torch.device("cpu")
+    assert precision.native_bf16(cpu, "") is False
+    assert precision.native_bf16(cpu, "model name\t: a CPU sold with amx_bf16\n") is False
+    monkeypatch.setattr(precision, "CPUINFO", tmp_path / "no-cpuinfo")
+    assert precision.native_bf16(cpu) is False  # unreadable: not claimed
+    (tmp_path / "cpuinfo").write_text(CPUINFO.format(extra="avx512_bf16"))
+    monkeypatch.setattr(precision, "CPUINFO", tmp_path / "cpuinfo")
+    assert precision.native_bf16(cpu) is True
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    for supported in (True, False):
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda s=supported, **kw: s)
+        assert precision.native_bf16(torch.device("cuda")) is supported
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_an_fp32_run_on_a_bf16_device_starts_with_a_hint(
+    tmp_path, tiny_bundle, fast_train, monkeypatch, capsys, native
+):
+    monkeypatch.setattr(precision, "native_bf16", lambda device: native)
+    cfg = fast_train.replace(max_steps=1, progress=True)
+    trainer_for(tiny_bundle, cfg, tmp_path / "fp32").fit()
+    err = capsys.readouterr().err
+    assert "training vae on cpu in fp32" in err
+    assert ("this CPU computes bf16 natively: --precision bf16" in err) is native
+    bf16 = trainer_for(tiny_bundle, cfg.replace(precision="bf16"), tmp_path / "bf16")
+    assert len(bf16.startup_summary()) == 1 and "in bf16" in bf16.startup_summary()[0]
+    bf16.fit()
+    assert "natively" not in capsys.readouterr().err
+    quiet = trainer_for(tiny_bundle, cfg.replace(progress=False), tmp_path / "quiet")
+    assert any("natively" in line for line in quiet.startup_summary()) is native
+    quiet.fit()
+    assert "training vae" not in capsys.readouterr().err  # no progress bar: no summary

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -51,7 +52,7 @@ from latentforge.training.fast_path import (
 )
 from latentforge.training.logger import RunLogger
 from latentforge.training.phase_runner import PhaseRunner, freeze_all_but
-from latentforge.training.precision import autocast, grad_scaler
+from latentforge.training.precision import autocast, bf16_hint, grad_scaler
 from latentforge.training.schedule import lr_factor
 from latentforge.training.validation import evaluate_losses
 from latentforge.viz.grid import make_grid, save_image
@@ -190,6 +191,9 @@ class Trainer:
         """Train to the last epoch, or until ``max_steps`` or Ctrl-C (SIGINT) stops the run at
         the end of a training cycle; a stopped run ends like an epoch does (``_end_early``) and
         ``interrupted`` tells which of the two stopped it."""
+        if self.cfg.progress and self.ctx.is_main:  # beside the progress bar, on stderr
+            for line in self.startup_summary():
+                tqdm.write(line, file=sys.stderr)
         try:
             with stop_on_sigint(self._request_stop, enabled=self.ctx.world_size == 1):
                 while self.progress.epoch < self.cfg.epochs and not self._step_limit_reached():
@@ -200,6 +204,18 @@ class Trainer:
         finally:
             self.logger.close()
         return self.progress
+
+    def startup_summary(self) -> list[str]:
+        """What the terminal shows as training starts: what trains where, and a hint when fp32
+        leaves the device's bf16 arithmetic unused."""
+        cfg, p, ctx = self.cfg, self.progress, self.ctx
+        processes = f" x {ctx.world_size} processes" if ctx.world_size > 1 else ""
+        lines = [
+            f"training {self.model.model_type} on {ctx.device}{processes} in {cfg.precision}: "
+            f"step {p.step} of {self.total_steps}, batch {cfg.batch_size}"
+        ]
+        hint = bf16_hint(cfg.precision, ctx.device)
+        return lines if hint is None else [*lines, hint]
 
     def _request_stop(self) -> None:
         self.interrupted = True
