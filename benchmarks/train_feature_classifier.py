@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import platform
 import time
@@ -30,16 +29,9 @@ from latentforge.metrics.features.training import (
     train_classifier,
 )
 from latentforge.nn.classifier import ClassifierConfig
+from latentforge.utils.weights import file_sha256
 
 ASSETS = Path(__file__).resolve().parents[1] / "src" / "latentforge" / "metrics" / "assets"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def main() -> None:

@@ -12,12 +12,19 @@ from latentforge.errors import ConfigError, ShapeError
 from latentforge.metrics import mse, per_image_psnr, per_image_ssim, psnr, ssim
 
 
-def loop_ssim(x: np.ndarray, y: np.ndarray, size: int = 11, sigma: float = 1.5) -> float:
+def loop_ssim(
+    x: np.ndarray,
+    y: np.ndarray,
+    size: int = 11,
+    sigma: float = 1.5,
+    k: tuple[float, float] = (0.01, 0.03),
+    data_range: float = 1.0,
+) -> float:
     """SSIM of one (C, H, W) pair, one window at a time (Wang et al. 2004, eqs. 13-15)."""
     offsets = np.arange(size) - (size - 1) / 2
     g = np.exp(-(offsets[:, None] ** 2 + offsets[None, :] ** 2) / (2 * sigma**2))
     w = g / g.sum()
-    c1, c2 = 0.01**2, 0.03**2
+    c1, c2 = (k[0] * data_range) ** 2, (k[1] * data_range) ** 2
     values = []
     for c in range(x.shape[0]):
         for i in range(x.shape[1] - size + 1):
@@ -117,3 +124,17 @@ def test_bad_inputs_fail_early() -> None:
         mse(x[0], x[0])
     with pytest.raises(ConfigError, match="data_range"):
         psnr(x, x, data_range=0.0)
+
+
+def test_window_options_reach_the_ssim_map() -> None:
+    x = images(2, 1, 12, 12, seed=6).double()
+    y = (x + 0.2 * images(2, 1, 12, 12, seed=7).double()).clamp(0, 1)
+    window = dict(window_size=5, sigma=0.8, k1=0.05, k2=0.1)
+    expected = [loop_ssim(x[i].numpy(), y[i].numpy(), 5, 0.8, (0.05, 0.1), 2.0) for i in range(2)]
+    torch.testing.assert_close(
+        per_image_ssim(x, y, 2.0, **window),
+        torch.tensor(expected, dtype=torch.float64),
+        rtol=1e-10,
+        atol=1e-12,
+    )
+    assert ssim(x, y, 2.0, **window) == pytest.approx(float(np.mean(expected)), rel=1e-10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from latentforge.errors import ConfigError
 from latentforge.models.autoencoder import Autoencoder
 from latentforge.models.base import MODELS, ModelRegistry, build_model
 from latentforge.models.capabilities import (
@@ -19,6 +20,7 @@ from latentforge.models.capabilities import (
     Translates,
     Upscales,
     capability_names,
+    require_capability,
 )
 
 EXPECTED = {
@@ -110,3 +112,12 @@ def test_registering_a_model_names_its_model_type() -> None:
     assert Autoencoder.model_type == "ae"  # the parent keeps its own name
     for name in MODELS.names():
         assert MODELS.get(name).model_type == name
+
+
+def test_require_capability_passes_a_declared_ability_and_names_a_missing_one() -> None:
+    require_capability(_model("ae"), Encodes, "never shown")
+    with pytest.raises(ConfigError) as caught:
+        require_capability(_model("gan"), Encodes, "has no encoder; use an ae run")
+    assert str(caught.value) == "a gan model has no encoder; use an ae run"
+    with pytest.raises(ConfigError, match=r"^a Linear model cannot decode$"):
+        require_capability(torch.nn.Linear(1, 1), Decodes, "cannot decode")

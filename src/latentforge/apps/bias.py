@@ -24,8 +24,8 @@ from latentforge.data.base import ImageSet
 from latentforge.data.batching import iterate_batches
 from latentforge.errors import ConfigError, DataError
 from latentforge.models.base import GenerativeModel
-from latentforge.models.capabilities import Classifies, Encodes
-from latentforge.models.dbvae import encode_batches
+from latentforge.models.capabilities import Classifies, Encodes, require_capability
+from latentforge.models.dbvae import DBVAEConfig, encode_batches
 from latentforge.models.latent_histogram import (
     DEFAULT_ALPHA,
     LatentHistogram,
@@ -86,12 +86,13 @@ class BiasAnalysis:
 def _options(
     model: GenerativeModel, bins: int | None, alpha: float | None, combine: str | None
 ) -> tuple[int, float, str]:
-    bins = getattr(model.config, "bins", DEFAULT_BINS) if bins is None else bins
-    own_combine = getattr(model.config, "combine", "product")
+    own = model.config if isinstance(model.config, DBVAEConfig) else None
+    bins = (DEFAULT_BINS if own is None else own.bins) if bins is None else bins
+    own_combine = "product" if own is None else own.combine
     combine = own_combine if combine is None else combine
     if alpha is None:
-        own = combine == own_combine and getattr(model.config, "alpha", None) is not None
-        alpha = model.config.alpha if own else DEFAULT_ALPHA.get(combine, 1.0)
+        own_alpha = None if own is None or combine != own_combine else own.alpha
+        alpha = DEFAULT_ALPHA.get(combine, 1.0) if own_alpha is None else own_alpha
     check_histogram_options(bins, alpha, combine)
     return bins, float(alpha), combine
 
@@ -112,11 +113,9 @@ def analyse_bias(
     else 10, ``DEFAULT_ALPHA[combine]`` and ``"product"``; a ``combine`` other than the
     model's takes its own default alpha.
     """
-    if not isinstance(model, Encodes):
-        raise ConfigError(
-            f"a {model.model_type} model has no encoder; the bias report needs a dbvae, vae or "
-            "ae run"
-        )
+    require_capability(
+        model, Encodes, "has no encoder; the bias report needs a dbvae, vae or ae run"
+    )
     bins, alpha, combine = _options(model, bins, alpha, combine)
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be >= 1, got {batch_size}")

@@ -20,15 +20,12 @@ from torch import Tensor, nn
 from latentforge.data.corruption import Corruption
 from latentforge.errors import ConfigError
 from latentforge.metrics.image_quality import per_image_psnr, per_image_ssim
-from latentforge.models.base import model_kind
-from latentforge.models.capabilities import Reconstructs
+from latentforge.models.capabilities import Reconstructs, require_capability
 
 
 def require_reconstruct(model: nn.Module, what: str = "denoise") -> None:
     """``ConfigError`` unless ``model`` can reconstruct images (an autoencoder or a VAE)."""
-    if not isinstance(model, Reconstructs):
-        kind = model_kind(model)
-        raise ConfigError(f"a {kind} model cannot {what} images; use an ae or vae run")
+    require_capability(model, Reconstructs, f"cannot {what} images; use an ae or vae run")
 
 
 @torch.no_grad()

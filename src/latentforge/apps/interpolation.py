@@ -14,10 +14,11 @@ the great circle instead and keeps the norm when |z_a| = |z_b|:
 
 falling back to lerp where a and b are (nearly) parallel, sin W ~ 0.
 
-A model can be walked between prior points when it has ``sample_latent(n, generator)`` and
-``decode(z)`` (:class:`LatentModel`: GANs, autoencoders, VAEs), and between two input images
-when it also has ``encode(images)`` (:class:`Codec`: autoencoders and VAEs, whose code is the
-posterior mean).
+A model can be walked between prior points when it declares
+:class:`~latentforge.models.capabilities.Decodes` (``sample_latent(n, generator)`` and
+``decode(z)``: GANs, autoencoders, VAEs), and between two input images when it declares
+:class:`~latentforge.models.capabilities.Encodes` (also ``encode(images)``: autoencoders and
+VAEs, whose code is the posterior mean).
 
 Smoothness. With frames x_0 .. x_{S-1} of one walk and the per-step change
 d_s = mean |x_{s+1} - x_s| (mean absolute pixel difference),
@@ -34,28 +35,14 @@ A smooth latent space gives small, even steps: a path ratio near 1 and a largest
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Protocol, runtime_checkable
 
 import torch
 from torch import Tensor
 
 from latentforge.errors import ConfigError, ShapeError
+from latentforge.models.capabilities import Decodes, Encodes
 
 PARALLEL_EPS = 1e-6
-
-
-@runtime_checkable
-class LatentModel(Protocol):
-    def sample_latent(self, n: int, generator: torch.Generator | None = None) -> Tensor: ...
-
-    def decode(self, z: Tensor) -> Tensor: ...
-
-
-@runtime_checkable
-class Codec(Protocol):
-    def encode(self, images: Tensor) -> Tensor: ...
-
-    def decode(self, z: Tensor) -> Tensor: ...
 
 
 def _check_pair(a: Tensor, b: Tensor) -> None:
@@ -105,7 +92,7 @@ def walk(a: Tensor, b: Tensor, steps: int, spherical: bool = False) -> Tensor:
 
 @torch.no_grad()
 def decode_walks(
-    model: LatentModel | Codec, a: Tensor, b: Tensor, steps: int, spherical: bool = False
+    model: Decodes, a: Tensor, b: Tensor, steps: int, spherical: bool = False
 ) -> Tensor:
     """Frames ``(R, steps, C, H, W)`` in [0, 1]: the decoded walks from latents ``a`` to ``b``
     (each ``(R, D)``)."""
@@ -116,7 +103,7 @@ def decode_walks(
 
 @torch.no_grad()
 def input_walks(
-    model: Codec, images_a: Tensor, images_b: Tensor, steps: int, spherical: bool = False
+    model: Encodes, images_a: Tensor, images_b: Tensor, steps: int, spherical: bool = False
 ) -> Tensor:
     """Frames ``(R, steps, C, H, W)`` between the codes of two batches of input images."""
     if images_a.shape != images_b.shape:
@@ -131,7 +118,7 @@ def input_walks(
 
 @torch.no_grad()
 def prior_walks(
-    model: LatentModel,
+    model: Decodes,
     rows: int,
     steps: int,
     spherical: bool = False,
@@ -146,7 +133,7 @@ def prior_walks(
 
 
 def interpolation_strip(
-    model: LatentModel,
+    model: Decodes,
     rows: int,
     steps: int,
     spherical: bool = False,

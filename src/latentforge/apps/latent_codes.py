@@ -7,7 +7,6 @@ q(z | x) (``encode_distribution``), which the aggregate-posterior estimates need
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 import torch
 from torch import Tensor
@@ -15,11 +14,7 @@ from torch import Tensor
 from latentforge.data.base import ImageSet
 from latentforge.data.batching import to_batch
 from latentforge.errors import ConfigError, DataError
-from latentforge.models.capabilities import GivesLikelihood
-
-
-class Encoder(Protocol):
-    def encode(self, images: Tensor) -> Tensor: ...
+from latentforge.models.capabilities import Encodes, GivesLikelihood
 
 
 @dataclass
@@ -50,7 +45,7 @@ def take_images(image_set: ImageSet, indices: list[int] | Tensor, device: torch.
     return to_batch(*image_set.take(indices), device)["images"]
 
 
-def _encode_batch(model: Encoder, images: Tensor) -> tuple[Tensor, Tensor | None]:
+def _encode_batch(model: Encodes, images: Tensor) -> tuple[Tensor, Tensor | None]:
     if not isinstance(model, GivesLikelihood):
         return model.encode(images).float().cpu(), None
     mu, logvar = model.encode_distribution(images)
@@ -64,14 +59,14 @@ def _stack(parts: list[tuple[Tensor, Tensor | None]]) -> EncodedSet:
 
 
 @torch.no_grad()
-def encode_images(model: Encoder, images: Tensor, batch_size: int = 256) -> EncodedSet:
+def encode_images(model: Encodes, images: Tensor, batch_size: int = 256) -> EncodedSet:
     """Codes of images ``(N, C, H, W)`` in [0, 1], ``batch_size`` at a time."""
     return _stack([_encode_batch(model, part) for part in images.split(batch_size)])
 
 
 @torch.no_grad()
 def encode_set(
-    model: Encoder,
+    model: Encodes,
     image_set: ImageSet,
     max_images: int | None = None,
     batch_size: int = 256,

@@ -22,7 +22,6 @@ N(0, I) for a VAE, so -R..R; the Gaussian fitted to the training codes for an au
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 import torch
 from torch import Tensor
@@ -30,14 +29,7 @@ from torch import Tensor
 from latentforge.apps.coordinates import LinearCoordinates
 from latentforge.apps.interpolation import step_changes
 from latentforge.errors import ConfigError, DataError, ShapeError
-
-
-class Decoder(Protocol):
-    def decode(self, z: Tensor) -> Tensor: ...
-
-
-class PriorModel(Decoder, Protocol):
-    def latent_prior(self) -> tuple[Tensor, Tensor]: ...
+from latentforge.models.capabilities import Decodes, Encodes
 
 
 @dataclass
@@ -68,7 +60,7 @@ def check_steps(steps: int) -> None:
 
 
 @torch.no_grad()
-def traverse(model: Decoder, base: Tensor, directions: Tensor, offsets: Tensor) -> Tensor:
+def traverse(model: Decodes, base: Tensor, directions: Tensor, offsets: Tensor) -> Tensor:
     """``decode(base + offsets[k, s] * directions[k])`` for every k, s: ``(K, S, C, H, W)``.
 
     ``base``: ``(D,)``; ``directions``: ``(K, D)``; ``offsets``: ``(K, S)``.
@@ -93,7 +85,7 @@ def row_effects(frames: Tensor) -> Tensor:
 
 @torch.no_grad()
 def traversal(
-    model: Decoder,
+    model: Decodes,
     base: Tensor,
     coordinates: LinearCoordinates,
     low: Tensor,
@@ -126,7 +118,7 @@ def traversal(
     )
 
 
-def prior_span(model: PriorModel, width: float) -> tuple[Tensor, Tensor]:
+def prior_span(model: Encodes, width: float) -> tuple[Tensor, Tensor]:
     """``m +- width * sigma`` per latent dimension of the model's Gaussian N(m, L L^T)."""
     if width <= 0:
         raise ConfigError(f"--range must be positive, got {width}")

@@ -33,10 +33,9 @@ from latentforge.apps.anomaly import (
 )
 from latentforge.cli.options import _int_tuple, add_batch_size_option, add_device_option
 from latentforge.cli.run_data import add_data_arguments, load_split
+from latentforge.cli.run_loading import load_run_model
 from latentforge.data.base import ImageSet
 from latentforge.errors import ConfigError, DataError
-from latentforge.training.checkpoint import load_model
-from latentforge.training.distributed import resolve_device
 from latentforge.utils.files import atomic_write_json, atomic_write_text
 
 
@@ -95,7 +94,7 @@ def run_fit(args: argparse.Namespace) -> int:
     )
     if args.elbo_samples < 1:
         raise ConfigError(f"--elbo-samples must be >= 1, got {args.elbo_samples}")
-    model = load_model(args.run, resolve_device(args.device))
+    model, _ = load_run_model(args)
     normal = load_split(args, model, inherit_classes=True)
     detector = fit_detector(
         model,
@@ -180,7 +179,7 @@ def write_scores(
 
 def run_score(args: argparse.Namespace) -> int:
     detector = load_detector(args.run)
-    model = load_model(args.run, resolve_device(args.device))
+    model, _ = load_run_model(args)
     images = load_split(args, model)
     is_anomaly = anomaly_labels(args, images)
     scores = detector.scores(model, images, args.batch_size)

@@ -10,8 +10,7 @@ from latentforge.apps.bias import analyse_bias
 from latentforge.apps.bias_report import write_bias_report
 from latentforge.cli.options import add_batch_size_option, add_device_option
 from latentforge.cli.run_data import add_data_arguments, load_bundle_split
-from latentforge.training.checkpoint import load_model
-from latentforge.training.distributed import resolve_device
+from latentforge.cli.run_loading import load_run_model
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -44,8 +43,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    device = resolve_device(args.device)
-    model = load_model(args.run, device)
+    model, _ = load_run_model(args)
     data, images = load_bundle_split(args, model)  # train: the data the DB-VAE resamples
     analysis = analyse_bias(
         model,

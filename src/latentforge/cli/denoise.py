@@ -19,12 +19,11 @@ import torch
 
 from latentforge.apps.denoising import denoise, evaluate_denoising, require_reconstruct
 from latentforge.cli.options import add_batch_size_option, add_device_option
+from latentforge.cli.run_loading import load_run_model
 from latentforge.data.corruption import parse_corruption
 from latentforge.data.image_inputs import read_image_inputs
 from latentforge.data.transforms import ImageTransform
 from latentforge.errors import ConfigError
-from latentforge.training.checkpoint import load_model
-from latentforge.training.distributed import resolve_device
 from latentforge.viz.grid import interleave_groups, save_grid, save_image
 
 
@@ -56,8 +55,7 @@ def run_denoise(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             raise ConfigError(f"{flag} must be >= 1, got {value}")
     corruption = None if args.noise is None else parse_corruption(args.noise)
-    device = resolve_device(args.device)
-    model = load_model(args.run, device)
+    model, device = load_run_model(args)
     require_reconstruct(model)
     transform = ImageTransform(tuple(model.config.image_size), model.config.in_channels)
     raw, names = read_image_inputs(args.inputs, transform, args.npz_test, args.limit)

@@ -14,10 +14,9 @@ from pathlib import Path
 
 from latentforge.cli.image_io import read_image
 from latentforge.cli.options import add_device_option
-from latentforge.errors import ConfigError, DataError
+from latentforge.cli.run_loading import load_run_model
+from latentforge.errors import DataError
 from latentforge.models.capabilities import Inpaints
-from latentforge.training.checkpoint import load_model
-from latentforge.training.distributed import resolve_device
 from latentforge.viz.grid import save_image
 
 
@@ -34,9 +33,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def run_inpaint(args: argparse.Namespace) -> int:
-    model = load_model(args.run, resolve_device(args.device))
-    if not isinstance(model, Inpaints):
-        raise ConfigError(f"a {model.model_type} model does not inpaint; use an inpainting run")
+    model, _ = load_run_model(args, Inpaints, "does not inpaint; use an inpainting run")
     image = read_image(args.image, model.config.in_channels)
     mask = read_image(args.mask, 1, what="mask")
     size = tuple(model.config.image_size)

@@ -10,11 +10,11 @@ import torch
 
 from latentforge.cli.options import add_device_option
 from latentforge.cli.run_data import add_data_arguments, load_split
+from latentforge.cli.run_loading import load_run_model
 from latentforge.data.batching import to_batch
 from latentforge.errors import ConfigError
 from latentforge.models.capabilities import Reconstructs
 from latentforge.training.checkpoint import load_model, resolve_model_dir
-from latentforge.training.distributed import resolve_device
 from latentforge.training.run import RUN_CONFIG
 from latentforge.utils.files import read_json
 from latentforge.utils.run_logs import read_metrics
@@ -69,8 +69,7 @@ def _positive(value: int, flag: str) -> None:
 def run_sample(args: argparse.Namespace) -> int:
     _positive(args.n, "-n")
     _positive(args.nrow, "--nrow")
-    device = resolve_device(args.device)
-    model = load_model(args.run, device)
+    model, device = load_run_model(args)
     generator = torch.Generator(device=device).manual_seed(args.seed)
     images = model.sample(args.n, generator=generator)
     save_grid(images, args.output, nrow=args.nrow)
@@ -80,12 +79,9 @@ def run_sample(args: argparse.Namespace) -> int:
 
 def run_reconstruct(args: argparse.Namespace) -> int:
     _positive(args.n, "-n")
-    device = resolve_device(args.device)
-    model = load_model(args.run, device)
-    if not isinstance(model, Reconstructs):
-        raise ConfigError(
-            f"a {model.model_type} model cannot reconstruct images; use an ae or vae run"
-        )
+    model, device = load_run_model(
+        args, Reconstructs, "cannot reconstruct images; use an ae or vae run"
+    )
     images_set = load_split(args, model)
     n = min(args.n, len(images_set))
     batch = to_batch(*images_set.take(torch.arange(n)), device)

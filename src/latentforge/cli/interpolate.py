@@ -19,19 +19,13 @@ from pathlib import Path
 
 import torch
 
-from latentforge.apps.interpolation import (
-    Codec,
-    LatentModel,
-    input_walks,
-    prior_walks,
-    smoothness,
-)
+from latentforge.apps.interpolation import input_walks, prior_walks, smoothness
 from latentforge.apps.latent_codes import take_images
 from latentforge.cli.options import _int_tuple, add_device_option
 from latentforge.cli.run_data import add_data_arguments, load_split
+from latentforge.cli.run_loading import load_run_model
 from latentforge.errors import ConfigError
-from latentforge.training.checkpoint import load_model
-from latentforge.training.distributed import resolve_device
+from latentforge.models.capabilities import Decodes, Encodes, require_capability
 from latentforge.utils.files import atomic_write_json
 from latentforge.viz.grid import save_grid
 
@@ -73,10 +67,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 def _image_walks(args: argparse.Namespace, model, device: torch.device) -> torch.Tensor:
     """Frames with the inputs as first and last column: ``(R, steps + 2, C, H, W)``."""
-    if not isinstance(model, Codec):
-        raise ConfigError(
-            f"a {model.model_type} model cannot encode images; --images needs an ae or vae run"
-        )
+    require_capability(model, Encodes, "cannot encode images; --images needs an ae or vae run")
     if len(args.images) % 2:
         raise ConfigError(
             f"--images takes pairs of image indices (start, end, start, end, ...), got "
@@ -93,17 +84,17 @@ def run_interpolate(args: argparse.Namespace) -> int:
         raise ConfigError(f"-n must be >= 2 (the two ends of the walk), got {args.steps}")
     if args.rows < 1:
         raise ConfigError(f"--rows must be >= 1, got {args.rows}")
-    device = resolve_device(args.device)
-    model = load_model(args.run, device)
+    model, device = load_run_model(args)
     if args.images is not None:
         strip = _image_walks(args, model, device)
         frames = strip[:, 1:-1]
     else:
-        if not isinstance(model, LatentModel):
-            raise ConfigError(
-                f"a {model.model_type} model has no latent space to walk (it needs sample_latent "
-                "and decode); use an ae, vae or GAN run"
-            )
+        require_capability(
+            model,
+            Decodes,
+            "has no latent space to walk (it needs sample_latent and decode); use an ae, vae or "
+            "GAN run",
+        )
         generator = torch.Generator(device=device).manual_seed(args.seed)
         strip = frames = prior_walks(model, args.rows, args.steps, args.spherical, generator)
     save_grid(strip.flatten(0, 1), args.output, nrow=strip.shape[1])

@@ -28,14 +28,14 @@ from latentforge.apps.independence import independence_report, reconstruction_ms
 from latentforge.apps.latent_codes import encode_set, take_images
 from latentforge.apps.traversal import prior_span, traversal
 from latentforge.cli.run_data import load_split
+from latentforge.cli.run_loading import load_run_model
 from latentforge.cli.traverse import (
     add_traversal_arguments,
     base_code,
     check_traversal_arguments,
-    require_encoder,
+    encoder_lacks,
 )
-from latentforge.training.checkpoint import load_model
-from latentforge.training.distributed import resolve_device
+from latentforge.models.capabilities import Encodes
 from latentforge.utils.files import atomic_write_bytes, atomic_write_json
 from latentforge.viz.grid import save_grid
 from latentforge.viz.latent_plots import plot_correlation
@@ -63,9 +63,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 @torch.no_grad()
 def run_latents(args: argparse.Namespace) -> int:
     check_traversal_arguments(args)
-    device = resolve_device(args.device)
-    model = load_model(args.run, device)
-    require_encoder(model, "latents")
+    model, device = load_run_model(args, Encodes, encoder_lacks("latents"))
     image_set = load_split(args, model)
     encoded = encode_set(model, image_set, args.max_images, device=device)
     report = independence_report(encoded, args.ica, seed=args.ica_seed)

@@ -4,25 +4,14 @@ in the shape the model expects."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from latentforge.cli.options import _int_tuple
 from latentforge.data.base import DataBundle, ImageSet
 from latentforge.errors import ShapeError
-from latentforge.evaluation.run import run_seed
+from latentforge.evaluation.run import model_data_config, run_seed, saved_data_config
 from latentforge.models.base import GenerativeModel
-from latentforge.training.run import RUN_CONFIG, DataConfig, RunConfig
 
 SPLITS = ("train", "val", "test")
-
-
-def _is_run(path: Path) -> bool:
-    return (path / RUN_CONFIG).is_file() and (path / "checkpoints").is_dir()
-
-
-def run_data_config(path: Path) -> DataConfig:
-    """The data options a run was trained with (defaults for a bare saved model)."""
-    return RunConfig.read(path).data if _is_run(path) else DataConfig()
 
 
 def add_data_arguments(parser: argparse.ArgumentParser, split: str, data_help: str) -> None:
@@ -65,18 +54,15 @@ def load_bundle_split(
     ``--classes``). The validation hold-out is the run's, drawn with the run's seed, so
     ``--split train`` / ``val`` are the run's splits, unless ``--val-fraction`` says otherwise.
     """
-    saved = run_data_config(args.run)
-    own = args.data is None
     classes = args.classes
-    if classes is None and own and inherit_classes:
-        classes = saved.classes
-    config = DataConfig(
-        spec=saved.spec if own else args.data,
-        data_dir=args.data_dir or saved.data_dir,
-        image_size=tuple(model.config.image_size),
-        channels=model.config.in_channels,
-        val_fraction=saved.val_fraction if args.val_fraction is None else args.val_fraction,
-        download=saved.download,
+    if classes is None and not args.data and inherit_classes:
+        classes = saved_data_config(args.run).classes
+    config = model_data_config(
+        args.run,
+        model,
+        args.data,
+        args.data_dir,
+        val_fraction=args.val_fraction,
         classes=classes,
     )
     bundle = config.load(seed=run_seed(args.run))

@@ -18,12 +18,11 @@ from pathlib import Path
 import torch
 
 from latentforge.cli.options import add_device_option
+from latentforge.cli.run_loading import load_run_model
 from latentforge.data.image_files import IMAGE_SUFFIXES, decode_image, find_image_files
 from latentforge.data.transforms import ImageTransform
-from latentforge.errors import ConfigError, DataError
-from latentforge.models.translation import Translator
-from latentforge.training.checkpoint import load_model
-from latentforge.training.distributed import resolve_device
+from latentforge.errors import DataError
+from latentforge.models.capabilities import Translates
 from latentforge.viz.grid import interleave_groups, save_grid, save_image
 
 CHUNK = 64
@@ -73,12 +72,9 @@ def collect_inputs(inputs: list[Path]) -> list[tuple[Path, Path]]:
 
 
 def run_translate(args: argparse.Namespace) -> int:
-    device = resolve_device(args.device)
-    model = load_model(args.run, device)
-    if not isinstance(model, Translator):
-        raise ConfigError(
-            f"a {model.model_type} model does not translate images; use a pix2pix or cyclegan run"
-        )
+    model, device = load_run_model(
+        args, Translates, "does not translate images; use a pix2pix or cyclegan run"
+    )
     channels, height, width = model.source_shape(args.direction)
     transform = ImageTransform((height, width), channels)
     jobs = collect_inputs(args.inputs)

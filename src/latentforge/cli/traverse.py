@@ -25,10 +25,9 @@ from latentforge.apps.latent_codes import encode_set, take_images
 from latentforge.apps.traversal import Traversal, check_steps, data_span, prior_span, traversal
 from latentforge.cli.options import add_device_option
 from latentforge.cli.run_data import add_data_arguments, load_split
+from latentforge.cli.run_loading import load_run_model
 from latentforge.errors import ConfigError
-from latentforge.models.capabilities import Encodes
-from latentforge.training.checkpoint import load_model
-from latentforge.training.distributed import resolve_device
+from latentforge.models.capabilities import Encodes, require_capability
 from latentforge.utils.files import atomic_write_json
 from latentforge.viz.grid import save_grid
 
@@ -64,12 +63,14 @@ def check_traversal_arguments(args: argparse.Namespace) -> None:
         raise ConfigError(f"--top must be >= 1, got {args.top}")
 
 
+def encoder_lacks(why: str) -> str:
+    """What a model without an encoder lacks for ``why`` (see ``require_capability``)."""
+    return f"has no encoder; {why} needs an ae or vae run"
+
+
 def require_encoder(model, why: str) -> None:
     """``ConfigError`` unless ``model`` encodes images and decodes codes (an ae or a vae)."""
-    if not isinstance(model, Encodes):
-        raise ConfigError(
-            f"a {model.model_type} model has no encoder; {why} needs an ae or vae run"
-        )
+    require_capability(model, Encodes, encoder_lacks(why))
 
 
 def base_code(args: argparse.Namespace, model, device: torch.device) -> Tensor:
@@ -114,9 +115,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 @torch.no_grad()
 def run_traverse(args: argparse.Namespace) -> int:
     check_traversal_arguments(args)
-    device = resolve_device(args.device)
-    model = load_model(args.run, device)
-    require_encoder(model, "a traversal")
+    model, device = load_run_model(args, Encodes, encoder_lacks("a traversal"))
     base = base_code(args, model, device)
     if args.span == "data":
         require_encoder(model, "--span data")

@@ -14,10 +14,9 @@ from pathlib import Path
 
 from latentforge.cli.image_io import is_image_path, read_image
 from latentforge.cli.options import add_device_option
+from latentforge.cli.run_loading import load_run_model
 from latentforge.errors import ConfigError
 from latentforge.models.capabilities import Upscales
-from latentforge.training.checkpoint import load_model
-from latentforge.training.distributed import resolve_device
 from latentforge.viz.grid import save_image
 
 
@@ -47,9 +46,7 @@ def output_paths(images: list[Path], output: Path, factor: int) -> list[Path]:
 
 
 def run_upscale(args: argparse.Namespace) -> int:
-    model = load_model(args.run, resolve_device(args.device))
-    if not isinstance(model, Upscales):
-        raise ConfigError(f"a {model.model_type} model does not upscale images; use an srgan run")
+    model, _ = load_run_model(args, Upscales, "does not upscale images; use an srgan run")
     factor = model.config.factor
     targets = output_paths(args.images, args.output, factor)
     inputs = [read_image(path, model.config.in_channels) for path in args.images]  # all first

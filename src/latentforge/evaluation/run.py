@@ -29,23 +29,37 @@ def default_split(data: DataBundle) -> str:
 
 
 def is_run_dir(path: Path) -> bool:
+    """Whether ``path`` is a run directory (its config and checkpoints), not a saved model."""
     return (path / RUN_CONFIG).is_file() and (path / CHECKPOINTS).is_dir()
 
 
+def saved_data_config(path: str | Path) -> DataConfig:
+    """The data options a run was trained with (the defaults for a bare saved model)."""
+    path = Path(path)
+    return RunConfig.read(path).data if is_run_dir(path) else DataConfig()
+
+
 def model_data_config(
-    path: str | Path, model: GenerativeModel, data: str | None = None, data_dir: str | None = None
+    path: str | Path,
+    model: GenerativeModel,
+    data: str | None = None,
+    data_dir: str | None = None,
+    *,
+    val_fraction: float | None = None,
+    classes: tuple[int, ...] | None = None,
 ) -> DataConfig:
     """The data a run was trained on (or ``data``), at the model's image size and channels,
-    with the run's validation fraction; load it with the run's seed (``run_seed``)."""
-    path = Path(path)
-    saved = RunConfig.read(path).data if is_run_dir(path) else DataConfig()
+    with the run's validation fraction (or ``val_fraction``) and, where given, only the
+    labels ``classes``; load it with the run's seed (``run_seed``)."""
+    saved = saved_data_config(path)
     return DataConfig(
         spec=data or saved.spec,
         data_dir=data_dir or saved.data_dir,
         image_size=tuple(model.config.image_size),
         channels=model.config.in_channels,
-        val_fraction=saved.val_fraction,
+        val_fraction=saved.val_fraction if val_fraction is None else val_fraction,
         download=saved.download,
+        classes=classes,
     )
 
 

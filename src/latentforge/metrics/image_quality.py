@@ -113,27 +113,19 @@ def ssim_map(
 
 
 def per_image_ssim(
-    pred: torch.Tensor,
-    target: torch.Tensor,
-    data_range: float = 1.0,
-    window_size: int = 11,
-    sigma: float = 1.5,
-    k1: float = 0.01,
-    k2: float = 0.03,
+    pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0, **window: float
 ) -> torch.Tensor:
-    """Mean SSIM of each pair over valid window positions and channels: shape (N,)."""
-    values = ssim_map(pred, target, data_range, window_size, sigma, k1, k2)
-    return values.flatten(1).mean(dim=1)
+    """Mean SSIM of each pair over valid window positions and channels: shape (N,).
+
+    ``window``: ``window_size``, ``sigma``, ``k1``, ``k2`` as in :func:`ssim_map` (default:
+    the paper's).
+    """
+    return ssim_map(pred, target, data_range, **window).flatten(1).mean(dim=1)
 
 
 def ssim(
-    pred: torch.Tensor,
-    target: torch.Tensor,
-    data_range: float = 1.0,
-    window_size: int = 11,
-    sigma: float = 1.5,
-    k1: float = 0.01,
-    k2: float = 0.03,
+    pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0, **window: float
 ) -> float:
-    """Mean SSIM over the batch, in [-1, 1]; 1 means identical images."""
-    return per_image_ssim(pred, target, data_range, window_size, sigma, k1, k2).mean().item()
+    """Mean SSIM over the batch, in [-1, 1]; 1 means identical images (``window`` as in
+    :func:`ssim_map`)."""
+    return per_image_ssim(pred, target, data_range, **window).mean().item()

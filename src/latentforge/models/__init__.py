@@ -12,7 +12,7 @@ from latentforge.models.pix2pix import Pix2Pix, Pix2PixConfig
 from latentforge.models.progan import ProGAN, ProGANConfig
 from latentforge.models.restoration import RestorationConfig, RestorationGAN
 from latentforge.models.srgan import SRGAN, SRGANConfig
-from latentforge.models.translation import TranslationModel, Translator
+from latentforge.models.translation import TranslationModel
 from latentforge.models.vae import VAE, VAEConfig
 from latentforge.models.wgan import WGAN, WGANGP, WGANConfig, WGANGPConfig
 
@@ -42,7 +42,6 @@ __all__ = [
     "Pix2Pix",
     "Pix2PixConfig",
     "TranslationModel",
-    "Translator",
     "RestorationConfig",
     "RestorationGAN",
     "SRGANConfig",

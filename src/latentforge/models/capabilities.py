@@ -32,10 +32,21 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
+from latentforge.errors import ConfigError
+from latentforge.models.base import model_kind
+
 
 def capability_names(model: object) -> list[str]:
     """The names of the capabilities ``model`` declares, e.g. ``["Decodes", "Encodes"]``."""
     return [cap.__name__ for cap in CAPABILITIES if isinstance(model, cap)]
+
+
+def require_capability(model: object, capability: type, lacks: str) -> None:
+    """``ConfigError("a <kind> model <lacks>")`` unless ``model`` declares ``capability``;
+    ``lacks`` says what is missing and which runs have it ("does not inpaint; use an
+    inpainting run")."""
+    if not isinstance(model, capability):
+        raise ConfigError(f"a {model_kind(model)} model {lacks}")
 
 
 class Decodes:

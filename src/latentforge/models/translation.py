@@ -16,7 +16,7 @@ its checkpoints): the samples are outputs on training inputs, useful for a quick
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -39,17 +39,6 @@ from latentforge.viz.grid import interleave_groups
 
 SSIM_WINDOW = 11
 GRID_IMAGES = 32  # per group: four rows of eight
-
-
-@runtime_checkable
-class Translator(Protocol):
-    """A model that maps images from one domain to another (``latentforge translate``)."""
-
-    directions: ClassVar[tuple[str, ...]]
-
-    def source_shape(self, direction: str = "a2b") -> tuple[int, int, int]: ...
-
-    def translate(self, images: Tensor, direction: str = "a2b") -> Tensor: ...
 
 
 @dataclasses.dataclass

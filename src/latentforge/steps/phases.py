@@ -39,19 +39,16 @@ class OptimizerSpec:
     eps: float = 1e-8
 
 
+def _adam_like(optimizer: type[torch.optim.Optimizer]) -> Callable[..., torch.optim.Optimizer]:
+    """Build Adam or AdamW from an ``OptimizerSpec``: the two take the same settings."""
+    return lambda p, s, **kernel: optimizer(
+        p, lr=s.lr, betas=s.betas, eps=s.eps, weight_decay=s.weight_decay, **kernel
+    )
+
+
 OPTIMIZERS: Registry = Registry("optimizer")
-OPTIMIZERS.add(
-    "adam",
-    lambda p, s, **kernel: torch.optim.Adam(
-        p, lr=s.lr, betas=s.betas, eps=s.eps, weight_decay=s.weight_decay, **kernel
-    ),
-)
-OPTIMIZERS.add(
-    "adamw",
-    lambda p, s, **kernel: torch.optim.AdamW(
-        p, lr=s.lr, betas=s.betas, eps=s.eps, weight_decay=s.weight_decay, **kernel
-    ),
-)
+OPTIMIZERS.add("adam", _adam_like(torch.optim.Adam))
+OPTIMIZERS.add("adamw", _adam_like(torch.optim.AdamW))
 OPTIMIZERS.add(
     "rmsprop",
     lambda p, s, **kernel: torch.optim.RMSprop(
