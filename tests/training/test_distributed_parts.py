@@ -12,8 +12,9 @@ from latentforge.data import load_data
 from latentforge.data.base import DataBundle
 from latentforge.steps.phases import OptimizerSpec
 from latentforge.steps.train_config import TrainConfig
-from latentforge.training.distributed import DistContext, average_gradients, sync_batch_norm
+from latentforge.training.distributed import DistContext, sync_batch_norm
 from latentforge.training.engine import Trainer
+from latentforge.training.gradient_sync import average_gradients
 from latentforge.training.run import build_for_data
 from latentforge.utils.seeding import seed_everything
 from tests.training.processes import run_processes
@@ -110,9 +111,13 @@ def _train_sgd(rank: int, world_size: int, out: str, batch_size: int = 64) -> No
         progress=False,
         tensorboard=False,
         num_workers=0,
+        grad_bucket_mb=0.002,  # several buckets, sent while backward runs
     )
     ctx = DistContext(rank, world_size)
-    Trainer(model, data, cfg, f"{out}/run{world_size}-{batch_size}", ctx).fit()
+    trainer = Trainer(model, data, cfg, f"{out}/run{world_size}-{batch_size}", ctx)
+    if world_size > 1:
+        assert len(trainer.runners[0].averager.buckets) > 3
+    trainer.fit()
     if rank == 0:
         weights = {k: v.contiguous() for k, v in model.state_dict().items()}
         save_file(weights, f"{out}/weights{world_size}-{batch_size}.safetensors")

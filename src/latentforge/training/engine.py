@@ -116,6 +116,7 @@ class Trainer:
                 ctx.world_size,
                 train.grad_clip,
                 compile=train.compile,
+                grad_bucket_mb=train.grad_bucket_mb,
             )
             for phase in self.phases
         ]
