@@ -138,3 +138,48 @@ def test_sgd_on_two_processes_agrees_with_one_to_float_rounding(tmp_path):
     # from half the batch lands ~7 away.
     assert raw < 1e-3, raw
     assert apart > 1000 * 1e-3, apart
+
+
+class _StopOnRankOne:
+    """Asks rank 1's trainer alone to stop after step 3, as a Ctrl-C reaching one process."""
+
+    def __init__(self, rank: int) -> None:
+        self.rank = rank
+
+    def on_epoch_end(self, trainer):
+        return None
+
+    def after_checkpoint(self, trainer, checkpoint):
+        return None
+
+    def on_step_end(self, trainer) -> None:
+        if self.rank == 1 and trainer.progress.step == 3:
+            trainer._request_stop()
+
+
+def _stop_on_one_process(rank: int, world_size: int, out: str) -> None:
+    data = _small_data()
+    seed_everything(0)
+    model = build_for_data("ae", {"latent_dim": 4, "hidden_channels": (8, 16)}, data)
+    cfg = TrainConfig(
+        batch_size=64,
+        max_steps=50,
+        device="cpu",
+        log_every=10_000,
+        progress=False,
+        tensorboard=False,
+        num_workers=0,
+    )
+    trainer = Trainer(
+        model, data, cfg, f"{out}/run", DistContext(rank, world_size), [_StopOnRankOne(rank)]
+    )
+    trainer.fit()
+    with open(f"{out}/rank{rank}.txt", "w") as f:
+        f.write(f"{trainer.progress.step} {trainer.interrupted}")
+
+
+def test_a_stop_asked_of_one_process_stops_every_process_after_the_same_cycle(tmp_path):
+    run_processes(_stop_on_one_process, 2, str(tmp_path), timeout=120)
+    ends = [(tmp_path / f"rank{rank}.txt").read_text() for rank in range(2)]
+    # rank 1 asked during cycle 3's end; both agree at the end of cycle 4 and stop there
+    assert ends == ["4 True", "4 True"], ends

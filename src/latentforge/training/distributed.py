@@ -165,6 +165,15 @@ def sum_over_processes(values: torch.Tensor, ctx: DistContext) -> torch.Tensor:
     return on_device.to(values.device)
 
 
+def any_process(flag: bool, ctx: DistContext) -> bool:
+    """True on every process when ``flag`` is true on any (one tiny all-reduce)."""
+    if not ctx.distributed:
+        return flag
+    value = torch.tensor([float(flag)], device=ctx.device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
+
+
 def barrier(ctx: DistContext) -> None:
     if ctx.distributed:
         dist.barrier()

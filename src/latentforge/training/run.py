@@ -260,10 +260,12 @@ def train(
         trainer.fit()
         if ctx.is_main:
             write_report(run_dir)
-        if trainer.interrupted:
+        if trainer.interrupted:  # under torchrun only the first process says how to go on
             raise TrainingInterrupted(
                 f"stopped by Ctrl-C at step {trainer.progress.step}; its checkpoint, grids and "
                 f"report are in {run_dir}; continue with --resume {run_dir}"
+                if ctx.is_main
+                else ""
             )
     finally:
         teardown(ctx)
