@@ -15,7 +15,12 @@ from safetensors.torch import load_file
 from latentforge import __version__
 from latentforge.cli import main
 from latentforge.cli.config_file import to_toml, tomllib  # tomli on Python 3.10
+from latentforge.errors import ConfigError
+from latentforge.steps.train_config import TrainConfig
+from latentforge.training import run as training_run
 from latentforge.training.checkpoint import latest_checkpoint
+from latentforge.training.run import DataConfig, RunConfig, resumed_config
+from latentforge.utils.run_logs import read_metrics
 
 from .test_cli import assert_one_line_error, run_cli
 
@@ -140,3 +145,85 @@ def test_toml_values_read_back_as_written() -> None:
         "name": values["name"],
         "table": {"flag": False, "n": -3, "x": 1e-7, "big": math.inf, "sizes": [8, 16]},
     }
+
+
+def test_resume_may_change_how_fast_a_run_goes_and_records_it(tmp_path, capsys) -> None:
+    run = tmp_path / "run"
+    argv = ["train", "vae", *TINY, *QUIET, "--batch-size", "32", "--log-every", "2"]
+    assert main([*argv, "--max-steps", "2", "--out", str(run)]) == 0
+    faster = ["--optimizer-kernel", "loop", "--no-channels-last", "--log-every", "1"]
+    resume = ["train", "vae", "--resume", str(run), *QUIET, "--max-steps", "4", *faster]
+    code, _, err = run_cli(capsys, *resume)
+    assert code == 0, err
+    train = json.loads((run / "config.json").read_text())["train"]
+    assert (train["optimizer_kernel"], train["channels_last"], train["log_every"]) == (
+        "loop",
+        False,
+        1,
+    )
+    logged = [r["step"] for r in read_metrics(run) if "images_per_s" in r]
+    assert logged == [2, 3, 4]
+    code, _, err = run_cli(capsys, *resume[: -len(faster)], "--max-steps", "6", "--lr", "0.5")
+    assert_one_line_error(code, err, "--lr cannot change on --resume", "--optimizer-kernel")
+    assert json.loads((run / "config.json").read_text())["train"] == train
+
+
+@pytest.mark.parametrize(
+    "name,value",
+    [
+        ("lr", 0.5),
+        ("batch_size", 16),
+        ("seed", 1),
+        ("precision", "bf16"),
+        ("grad_clip", 1.0),
+        ("ema_decay", 0.9),
+        ("lr_schedule", "cosine"),
+        ("warmup_steps", 5),
+    ],
+)
+def test_resume_refuses_options_that_change_what_is_learned(tmp_path, name, value) -> None:
+    saved = RunConfig("vae", {}, DataConfig(), TrainConfig(device="cpu"))
+    (tmp_path / "config.json").write_text(json.dumps(saved.to_dict()))
+    same = resumed_config(tmp_path, {name: getattr(saved.train, name)})
+    assert same.train == saved.train  # the saved value again is no change
+    with pytest.raises(ConfigError, match=f"--{name.replace('_', '-')} cannot change"):
+        resumed_config(tmp_path, {name: value})
+    speed = {
+        "compile": True,
+        "channels_last": False,
+        "optimizer_kernel": "foreach",
+        "device": "auto",
+        "num_workers": 3,
+        "progress": False,
+        "tensorboard": False,
+        "log_every": 7,
+        "checkpoint_every": 9,
+        "keep_checkpoints": 4,
+        "grid_size": 16,
+        "epochs": 20,
+        "max_steps": 100,
+    }
+    assert resumed_config(tmp_path, speed).train == saved.train.replace(**speed)
+
+
+def test_every_start_of_a_run_records_what_it_trained_with(tmp_path, capsys, monkeypatch) -> None:
+    run = tmp_path / "run"
+    argv = ["train", "vae", *TINY, *QUIET, "--batch-size", "32"]
+    assert main([*argv, "--max-steps", "2", "--out", str(run)]) == 0
+    first = json.loads((run / "config.json").read_text())["environment"]
+    for torch_version, steps in (("9.9.9", "4"), ("9.9.10", "6")):
+        later = {**first, "torch": torch_version}
+        monkeypatch.setattr(training_run, "environment", lambda device, later=later: later)
+        resume = ["train", "vae", "--resume", str(run), *QUIET, "--max-steps", steps]
+        assert run_cli(capsys, *resume)[0] == 0
+    recorded = json.loads((run / "config.json").read_text())
+    assert recorded["environment"] == first and first["torch"] == torch.__version__
+    assert recorded["resumed_environments"] == [
+        {**first, "torch": "9.9.9", "resumed_at_step": 2},
+        {**first, "torch": "9.9.10", "resumed_at_step": 4},
+    ]
+    info = json.loads(run_cli(capsys, "info", str(run), "--json")[1])
+    assert info["trained_with"] == first
+    assert info["resumed_with"] == recorded["resumed_environments"]
+    out = run_cli(capsys, "info", str(run))[1]
+    assert "resumed_with: [" in out and '"resumed_at_step": 4' in out

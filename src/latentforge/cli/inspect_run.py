@@ -97,7 +97,8 @@ def run_reconstruct(args: argparse.Namespace) -> int:
 
 def recorded_run(path: Path) -> dict:
     """What a run directory's config.json says: the data and training length, and what it
-    was trained with (library, torch, Python, device); nothing for a bare saved model."""
+    was trained with (library, torch, Python, device) when it started and at each resume;
+    nothing for a bare saved model."""
     if not (path / RUN_CONFIG).is_file():
         return {}
     recorded = read_json(path / RUN_CONFIG, "run config")
@@ -105,11 +106,14 @@ def recorded_run(path: Path) -> dict:
     trained_with = recorded.get("environment") or {
         "latentforge": recorded.get("latentforge_version", "not recorded")
     }
-    return {
+    described = {
         "data": recorded.get("data", {}).get("spec"),
         "planned": {k: train.get(k) for k in ("epochs", "max_steps", "batch_size", "seed")},
-        "trained_with": trained_with,
+        "trained_with": trained_with,  # its first start
     }
+    if recorded.get("resumed_environments"):
+        described["resumed_with"] = recorded["resumed_environments"]  # each resume, in order
+    return described
 
 
 def run_info(args: argparse.Namespace) -> int:
@@ -134,5 +138,5 @@ def run_info(args: argparse.Namespace) -> int:
         print(json.dumps(info, indent=2))
     else:
         for key, value in info.items():
-            print(f"{key}: {json.dumps(value) if isinstance(value, dict) else value}")
+            print(f"{key}: {json.dumps(value) if isinstance(value, dict | list) else value}")
     return 0

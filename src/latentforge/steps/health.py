@@ -27,6 +27,10 @@ non-convergence        in the last ``window`` records the winner (accuracy >=
                        least ``swings`` times
 =====================  ==============================================================
 
+An fp16 step that the gradient scaler skipped (its scaled gradients overflowed) is not
+divergence: the engine logs no ``grad_norm`` for it and counts it in
+``train/<phase>/skipped_steps`` instead; a non-finite loss stops training before any record.
+
 A warning fires once when its condition has held long enough and again only after the
 condition has cleared. See ``docs/concepts/gans.md`` for the reasoning behind each rule.
 """

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -45,14 +46,14 @@ from latentforge.training.ema import EMA
 from latentforge.training.fast_path import (
     batch_to_channels_last,
     kernel_arguments,
-    match_parameter_layout,
+    load_optimizer_state,
     optimizer_kernel,
     to_channels_last,
     use_channels_last,
 )
 from latentforge.training.logger import RunLogger
 from latentforge.training.phase_runner import PhaseRunner, freeze_all_but
-from latentforge.training.precision import autocast, grad_scaler
+from latentforge.training.precision import autocast, bf16_hint, grad_scaler
 from latentforge.training.schedule import lr_factor
 from latentforge.training.validation import evaluate_losses
 from latentforge.viz.grid import make_grid, save_image
@@ -176,8 +177,7 @@ class Trainer:
         weights, state = load_checkpoint_state(checkpoint)
         self.model.load_state_dict(weights)
         for runner, opt_state in zip(self.runners, state["optimizers"]):
-            runner.optimizer.load_state_dict(opt_state)
-            match_parameter_layout(runner.optimizer)
+            load_optimizer_state(runner.optimizer, opt_state)  # in this run's kernel
         # one scaler per optimiser; checkpoints from before that hold one shared "scaler"
         scalers = state.get("scalers") or [state["scaler"]] * len(self.runners)
         for runner, scaler_state in zip(self.runners, scalers):
@@ -194,6 +194,9 @@ class Trainer:
         """Train to the last epoch, or until ``max_steps`` or Ctrl-C (SIGINT; under torchrun
         also SIGTERM) stops the run at the end of a training cycle; a stopped run ends like an
         epoch does (``_end_early``) and ``interrupted`` tells which of the two stopped it."""
+        if self.cfg.progress and self.ctx.is_main:  # beside the progress bar, on stderr
+            for line in self.startup_summary():
+                tqdm.write(line, file=sys.stderr)
         try:
             with stop_on_signals(self._request_stop, distributed=self.ctx.distributed):
                 while self.progress.epoch < self.cfg.epochs and not self._step_limit_reached():
@@ -204,6 +207,18 @@ class Trainer:
         finally:
             self.logger.close()
         return self.progress
+
+    def startup_summary(self) -> list[str]:
+        """What the terminal shows as training starts: what trains where, and a hint when fp32
+        leaves the device's bf16 arithmetic unused."""
+        cfg, p, ctx = self.cfg, self.progress, self.ctx
+        processes = f" x {ctx.world_size} processes" if ctx.world_size > 1 else ""
+        lines = [
+            f"training {self.model.model_type} on {ctx.device}{processes} in {cfg.precision}: "
+            f"step {p.step} of {self.total_steps}, batch {cfg.batch_size}"
+        ]
+        hint = bf16_hint(cfg.precision, ctx.device)
+        return lines if hint is None else [*lines, hint]
 
     def _request_stop(self) -> None:
         self.stop_requested = True  # ``interrupted`` follows at the end of the cycle
@@ -260,6 +275,8 @@ class Trainer:
                         window.add(runner.phase.name, out)
                         window.exclude_compile(runner.take_compile_seconds())
                         window.grad_sync += runner.take_sync_seconds()
+                        if runner.scaler.is_enabled():
+                            window.skip(runner.phase.name, runner.take_skipped_steps())
                 p.step += 1
                 # under torchrun every process stops after the same cycle: when any was told to
                 self.interrupted = any_process(self.stop_requested, ctx)
@@ -418,10 +435,14 @@ class _Window:
         self.data_wait = 0.0  # seconds spent waiting for batches
         self.compile_s = 0.0  # seconds spent compiling (left out of the rates)
         self.grad_sync = 0.0  # seconds spent averaging gradients across processes
+        self.skipped: dict[str, int] = {}  # fp16 steps the scaler skipped, by phase
         self.start = time.perf_counter()
 
     def exclude_compile(self, seconds: float) -> None:
         self.compile_s += seconds
+
+    def skip(self, phase: str, steps: int) -> None:
+        self.skipped[phase] = self.skipped.get(phase, 0) + steps
 
     def add(self, phase: str, out) -> None:
         values = {"loss": out.loss.detach(), **out.logs}
@@ -434,6 +455,8 @@ class _Window:
         elapsed = max(time.perf_counter() - self.start - self.compile_s, 1e-9)
         record: dict[str, Any] = {"step": progress.step, "epoch": progress.epoch + 1}
         record.update({f"train/{k}": self.sums[k] / self.counts[k] for k in self.sums})
+        # a count, not a mean: steps whose fp16 gradients overflowed, skipped by the scaler
+        record.update({f"train/{k}/skipped_steps": n for k, n in self.skipped.items()})
         record["images_per_s"] = self.images / elapsed
         record["data_wait_share"] = self.data_wait / elapsed
         if self.grad_sync:

@@ -28,6 +28,8 @@ from latentforge.steps.phases import Batch, LossOutput
 CONVOLUTIONS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d)
 # Optimisers with a fused kernel in PyTorch; the others use foreach.
 FUSED_OPTIMIZERS = ("adam", "adamw", "sgd")
+# The keys of a torch.optim param group that choose the kernel, not the update.
+KERNEL_KEYS = ("fused", "foreach")
 
 
 def has_convolutions(model: nn.Module) -> bool:
@@ -117,3 +119,25 @@ def match_parameter_layout(optimizer: torch.optim.Optimizer) -> None:
         for key, value in state.items():
             if torch.is_tensor(value) and value.shape == param.shape and value.dim() == 4:
                 state[key] = torch.empty_like(param, dtype=value.dtype).copy_(value)
+
+
+@torch.no_grad()
+def load_optimizer_state(optimizer: torch.optim.Optimizer, state: dict) -> None:
+    """Load a checkpoint's optimiser ``state`` into ``optimizer`` and keep its own kernel, so
+    a fused optimiser's checkpoint resumes with foreach or loop and back. PyTorch would take the
+    kernel flags from the saved param groups; they are put back, each ``step`` counter goes where
+    this kernel keeps it (fused: a float32 tensor on the parameter's device; else the CPU) and
+    each state tensor gets its parameter's memory layout."""
+    kernels = [{k: group[k] for k in KERNEL_KEYS if k in group} for group in optimizer.param_groups]
+    optimizer.load_state_dict(state)
+    for group, kernel in zip(optimizer.param_groups, kernels):
+        group.update(kernel)
+        on_device = bool(group.get("fused") or group.get("capturable"))
+        for param in group["params"]:
+            param_state = optimizer.state.get(param, {})
+            step = param_state.get("step")
+            if torch.is_tensor(step):
+                where = param.device if on_device else torch.device("cpu")
+                dtype = torch.float32 if on_device else step.dtype
+                param_state["step"] = step.to(device=where, dtype=dtype)
+    match_parameter_layout(optimizer)

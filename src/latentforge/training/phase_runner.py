@@ -48,11 +48,17 @@ class PhaseRunner:
             else None
         )
         self.sync_seconds = 0.0  # time spent waiting for the averaged gradients
+        self.skipped_steps = 0  # fp16 steps the scaler skipped (their gradients overflowed)
 
     def take_sync_seconds(self) -> float:
         """Seconds spent averaging gradients since the last call."""
         seconds, self.sync_seconds = self.sync_seconds, 0.0
         return seconds
+
+    def take_skipped_steps(self) -> int:
+        """Steps the gradient scaler skipped since the last call."""
+        skipped, self.skipped_steps = self.skipped_steps, 0
+        return skipped
 
     def take_compile_seconds(self) -> float:
         """Seconds spent compiling since the last call (0 when nothing compiled)."""
@@ -84,6 +90,7 @@ class PhaseRunner:
             start = time.perf_counter()
             self.averager.finish()
             self.sync_seconds += time.perf_counter() - start
+        scale = self.scaler.get_scale() if self.scaler.is_enabled() else None
         if phase.log_grad_norm:
             out.logs["grad_norm"] = gradient_norm(phase.parameters, self.scaler)
         if self.grad_clip is not None:
@@ -91,6 +98,11 @@ class PhaseRunner:
             nn.utils.clip_grad_norm_(phase.parameters, self.grad_clip)
         self.scaler.step(self.optimizer)
         self.scaler.update()
+        if scale is not None and self.scaler.get_scale() < scale:
+            # fp16 gradients overflowed: the scaler skipped the step and lowered its scale, as
+            # it should; the overflowed gradient norm (inf/NaN) is no training number
+            self.skipped_steps += 1
+            out.logs.pop("grad_norm", None)
         if phase.after_step is not None:
             phase.after_step()
         return out

@@ -36,16 +36,22 @@ from latentforge.training.run_dir import (
     is_run,
     open_for_writing,
 )
-from latentforge.utils.environment import environment
+from latentforge.utils.environment import environment, record_start
 from latentforge.utils.files import atomic_write_json, read_json
 from latentforge.utils.seeding import seed_everything
 from latentforge.viz.report import write_report
 
 # Keys of a run config: the run's options, and what training records beside them.
-RECORDED_KEYS = frozenset({"latentforge_version", "environment"})
+RECORDED_KEYS = frozenset({"latentforge_version", "environment", "resumed_environments"})
 RUN_KEYS = frozenset({"model_type", "model", "data", "train", "evaluation"}) | RECORDED_KEYS
-# Options a resumed run may change; everything else is taken from the run's config.json.
-RESUME_OVERRIDES = ("epochs", "max_steps", "device", "progress", "num_workers", "tensorboard")
+# Options a resumed run may change: when it stops, where and how fast it runs, what it shows
+# and keeps; none changes what the model learns. The others come from the run's config.json,
+# and a resume that gives one a different value is refused.
+RESUME_OVERRIDES = (
+    *("epochs", "max_steps"),
+    *("device", "num_workers", "compile", "channels_last", "optimizer_kernel"),
+    *("progress", "tensorboard", "log_every", "checkpoint_every", "keep_checkpoints", "grid_size"),
+)
 
 
 @dataclasses.dataclass
@@ -167,7 +173,8 @@ def build_for_data(model_type: str, options: dict[str, Any], data) -> Generative
 
 
 def resumed_config(run_dir: Path, overrides: dict[str, Any] | None) -> RunConfig:
-    """The saved config of the run in ``run_dir`` with the options a resume may change."""
+    """The saved config of the run in ``run_dir`` with the options a resume may change
+    (``RESUME_OVERRIDES``); another option given a different value is a ``ConfigError``."""
     if not run_dir.is_dir():
         raise CheckpointError(f"run directory {run_dir} does not exist; check the path")
     if not (run_dir / RUN_CONFIG).is_file() and not is_run(run_dir):
@@ -176,9 +183,25 @@ def resumed_config(run_dir: Path, overrides: dict[str, Any] | None) -> RunConfig
             f"start one with latentforge train ... --out {run_dir}"
         )
     saved = RunConfig.read(run_dir)
+    overrides = overrides or {}
+    refused = sorted(
+        name
+        for name, value in overrides.items()
+        if name not in RESUME_OVERRIDES and getattr(saved.train, name, value) != value
+    )
+    if refused:
+        name = refused[0]
+        flag = "--" + name.replace("_", "-")
+        raise ConfigError(
+            f"{flag} cannot change on --resume: the run in {run_dir} trains with "
+            f"{getattr(saved.train, name)!r}, and {flag} {overrides[name]!r} would change what "
+            "it learns; start a new run with --config "
+            f"{run_dir / RUN_CONFIG} {flag} ... --out NEW (--resume may change "
+            f"{', '.join('--' + n.replace('_', '-') for n in RESUME_OVERRIDES)})"
+        )
     # --max-steps is an instruction to stop, not part of the run: it does not carry over.
     changes = {"max_steps": None}
-    changes.update({k: v for k, v in (overrides or {}).items() if k in RESUME_OVERRIDES})
+    changes.update({k: v for k, v in overrides.items() if k in RESUME_OVERRIDES})
     return dataclasses.replace(saved, train=saved.train.replace(**changes))
 
 
@@ -242,9 +265,11 @@ def train(
         model = model_cls(model_config)
         extra = callbacks(run, model, data, run_dir, ctx) if callbacks is not None else []
         if ctx.is_main:  # the folder becomes a run: nothing is written into it before this
-            # what this start of the run trained with (a resume records its own)
-            recorded = {**run.to_dict(), "environment": environment(ctx.device)}
-            atomic_write_json(run_dir / RUN_CONFIG, recorded)
+            # what this start of the run trained with: a resume keeps the first start's
+            saved = read_json(run_dir / RUN_CONFIG, "run config") if resume else None
+            step = int(start.name.removeprefix("step-")) if start is not None else 0
+            started = record_start(saved, environment(ctx.device), step)
+            atomic_write_json(run_dir / RUN_CONFIG, {**run.to_dict(), **started})
         seed_everything(run.train.seed + 7919 * ctx.rank)
         trainer = Trainer(
             model,
