@@ -192,6 +192,7 @@ def test_resume_refuses_options_that_change_what_is_learned(tmp_path, name, valu
         "compile": True,
         "channels_last": False,
         "optimizer_kernel": "foreach",
+        "grad_bucket_mb": 0.0,
         "device": "auto",
         "num_workers": 3,
         "progress": False,

@@ -49,7 +49,7 @@ RUN_KEYS = frozenset({"model_type", "model", "data", "train", "evaluation"}) | R
 # and a resume that gives one a different value is refused.
 RESUME_OVERRIDES = (
     *("epochs", "max_steps"),
-    *("device", "num_workers", "compile", "channels_last", "optimizer_kernel"),
+    *("device", "num_workers", "compile", "channels_last", "optimizer_kernel", "grad_bucket_mb"),
     *("progress", "tensorboard", "log_every", "checkpoint_every", "keep_checkpoints", "grid_size"),
 )
 
