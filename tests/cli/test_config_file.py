@@ -168,6 +168,29 @@ def test_resume_may_change_how_fast_a_run_goes_and_records_it(tmp_path, capsys) 
     assert json.loads((run / "config.json").read_text())["train"] == train
 
 
+def test_resume_refuses_other_model_data_and_evaluation_options(tmp_path, capsys) -> None:
+    run = tmp_path / "run"
+    argv = ["train", "vae", *TINY, *QUIET, "--batch-size", "32"]
+    assert main([*argv, "--max-steps", "2", "--out", str(run)]) == 0
+    saved = (run / "config.json").read_text()
+    resume = ["train", "vae", "--resume", str(run), *QUIET, "--max-steps", "3"]
+    for flag, value in (
+        ("--latent-dim", "8"),
+        ("--hidden-channels", "8,32"),
+        ("--data", "fashion-mnist"),
+        ("--val-fraction", "0.2"),
+    ):
+        code, _, err = run_cli(capsys, *resume, flag, value)
+        assert_one_line_error(code, err, f"{flag} cannot change on --resume", "--config")
+        assert (run / "config.json").read_text() == saved  # nothing touched
+    code, _, err = run_cli(capsys, "train", "dcgan", *resume[2:])
+    assert_one_line_error(code, err, "is a vae run, not dcgan", "train vae --resume")
+    # the run's own values again are no change
+    code, _, err = run_cli(capsys, *resume, *TINY, "--data", "sample")
+    assert code == 0, err
+    assert latest_checkpoint(run).name.endswith("3")
+
+
 @pytest.mark.parametrize(
     "name,value",
     [
@@ -192,6 +215,7 @@ def test_resume_refuses_options_that_change_what_is_learned(tmp_path, name, valu
         "compile": True,
         "channels_last": False,
         "optimizer_kernel": "foreach",
+        "grad_bucket_mb": 0.0,
         "device": "auto",
         "num_workers": 3,
         "progress": False,

@@ -2,9 +2,12 @@
 weights of 1 process at the same global batch; each process draws its own, reproducible
 noise."""
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -128,3 +131,44 @@ def test_each_process_draws_its_own_noise_and_draws_it_again_on_resume(tmp_path)
     _torchrun(["train", "vae", "--resume", "broken", "--max-steps", "8"], tmp_path)
     # bit for bit: each process got its own stream back, not rank 0's twice
     assert _distance(_weights(tmp_path / "whole"), _weights(tmp_path / "broken")) == 0.0
+
+
+@pytest.mark.slow  # torchrun processes: minutes on two busy cores
+def test_ctrl_c_under_torchrun_ends_every_process_like_an_epoch(tmp_path):
+    """Ctrl-C in a terminal sends SIGINT to torchrun and to every process (one process group),
+    and torchrun sends it again; all processes stop after the same cycle, validate, save one
+    checkpoint and say how to resume."""
+    run = tmp_path / "stopped"
+    launch = [sys.executable, "-m", "torch.distributed.run", "--master_addr", "127.0.0.1"]
+    launch += ["--nproc_per_node", "2", "--master_port", str(free_port())]
+    args = [*AE, "--epochs", "50", "--log-every", "1", "--out", str(run)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(
+        [*launch, "-m", "latentforge", *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's job
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not (run / "metrics.jsonl").is_file():  # training has taken its first steps
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "training did not start"
+            time.sleep(0.2)
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert err.count("stopped by Ctrl-C at step") == 1, err[-3000:]  # said once, by rank 0
+    assert f"--resume {run}" in err, err[-3000:]
+    step = int(err.split("stopped by Ctrl-C at step ")[1].split(";")[0])
+    assert int(latest_checkpoint(run).name.split("-")[1]) == step
+    _, state = load_checkpoint_state(latest_checkpoint(run))
+    assert len(state["rng"]["cpu"]) == 2  # both processes' streams: both reached the save
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert any(r.get("step") == step and "val/loss" in r for r in records)
+    assert (run / "report.html").is_file()

@@ -12,8 +12,9 @@ from latentforge.data import load_data
 from latentforge.data.base import DataBundle
 from latentforge.steps.phases import OptimizerSpec
 from latentforge.steps.train_config import TrainConfig
-from latentforge.training.distributed import DistContext, average_gradients, sync_batch_norm
+from latentforge.training.distributed import DistContext, sync_batch_norm
 from latentforge.training.engine import Trainer
+from latentforge.training.gradient_sync import average_gradients
 from latentforge.training.run import build_for_data
 from latentforge.utils.seeding import seed_everything
 from tests.training.processes import run_processes
@@ -110,9 +111,13 @@ def _train_sgd(rank: int, world_size: int, out: str, batch_size: int = 64) -> No
         progress=False,
         tensorboard=False,
         num_workers=0,
+        grad_bucket_mb=0.002,  # several buckets, sent while backward runs
     )
     ctx = DistContext(rank, world_size)
-    Trainer(model, data, cfg, f"{out}/run{world_size}-{batch_size}", ctx).fit()
+    trainer = Trainer(model, data, cfg, f"{out}/run{world_size}-{batch_size}", ctx)
+    if world_size > 1:
+        assert len(trainer.runners[0].averager.buckets) > 3
+    trainer.fit()
     if rank == 0:
         weights = {k: v.contiguous() for k, v in model.state_dict().items()}
         save_file(weights, f"{out}/weights{world_size}-{batch_size}.safetensors")
@@ -133,3 +138,48 @@ def test_sgd_on_two_processes_agrees_with_one_to_float_rounding(tmp_path):
     # from half the batch lands ~7 away.
     assert raw < 1e-3, raw
     assert apart > 1000 * 1e-3, apart
+
+
+class _StopOnRankOne:
+    """Asks rank 1's trainer alone to stop after step 3, as a Ctrl-C reaching one process."""
+
+    def __init__(self, rank: int) -> None:
+        self.rank = rank
+
+    def on_epoch_end(self, trainer):
+        return None
+
+    def after_checkpoint(self, trainer, checkpoint):
+        return None
+
+    def on_step_end(self, trainer) -> None:
+        if self.rank == 1 and trainer.progress.step == 3:
+            trainer._request_stop()
+
+
+def _stop_on_one_process(rank: int, world_size: int, out: str) -> None:
+    data = _small_data()
+    seed_everything(0)
+    model = build_for_data("ae", {"latent_dim": 4, "hidden_channels": (8, 16)}, data)
+    cfg = TrainConfig(
+        batch_size=64,
+        max_steps=50,
+        device="cpu",
+        log_every=10_000,
+        progress=False,
+        tensorboard=False,
+        num_workers=0,
+    )
+    trainer = Trainer(
+        model, data, cfg, f"{out}/run", DistContext(rank, world_size), [_StopOnRankOne(rank)]
+    )
+    trainer.fit()
+    with open(f"{out}/rank{rank}.txt", "w") as f:
+        f.write(f"{trainer.progress.step} {trainer.interrupted}")
+
+
+def test_a_stop_asked_of_one_process_stops_every_process_after_the_same_cycle(tmp_path):
+    run_processes(_stop_on_one_process, 2, str(tmp_path), timeout=120)
+    ends = [(tmp_path / f"rank{rank}.txt").read_text() for rank in range(2)]
+    # rank 1 asked during cycle 3's end; both agree at the end of cycle 4 and stop there
+    assert ends == ["4 True", "4 True"], ends

@@ -1,4 +1,7 @@
 import math
+import os
+import signal
+import time
 
 import pytest
 import torch
@@ -6,6 +9,7 @@ import torch
 from latentforge.errors import ConfigError
 from latentforge.steps.train_config import TrainConfig
 from latentforge.training.ema import EMA
+from latentforge.training.engine import stop_on_signals
 from latentforge.training.precision import autocast
 from latentforge.training.schedule import lr_factor
 
@@ -60,3 +64,35 @@ def test_bf16_autocast_runs_matmuls_in_bf16_on_cpu():
 def test_bad_training_options_name_the_flag(changes, flag):
     with pytest.raises(ConfigError, match=flag):
         TrainConfig(**changes)
+
+
+def _deliver(signum: int) -> None:
+    """Send ``signum`` to this process and let Python run its handler."""
+    os.kill(os.getpid(), signum)
+    time.sleep(0.05)
+
+
+def test_one_process_stops_on_the_first_ctrl_c_and_raises_on_the_second():
+    asked = []
+    with (
+        pytest.raises(KeyboardInterrupt),
+        stop_on_signals(lambda: asked.append(1), distributed=False),
+    ):
+        _deliver(signal.SIGINT)
+        assert asked == [1]
+        _deliver(signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_under_torchrun_sigterm_stops_too_and_repeated_signals_are_ignored():
+    asked = []
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        with stop_on_signals(lambda: asked.append(1), distributed=True):
+            _deliver(signal.SIGINT)  # from the terminal
+            _deliver(signal.SIGINT)  # again from torchrun: no KeyboardInterrupt
+            _deliver(signal.SIGTERM)
+    except KeyboardInterrupt:
+        pytest.fail("a repeated SIGINT under torchrun raised KeyboardInterrupt")
+    assert len(asked) == 3
+    assert signal.getsignal(signal.SIGTERM) is before  # handlers restored

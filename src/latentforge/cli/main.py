@@ -72,7 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except TrainingInterrupted as err:
-        print(f"latentforge {args.verb}: {err}", file=sys.stderr)
+        if str(err):  # under torchrun only the first process says it
+            print(f"latentforge {args.verb}: {err}", file=sys.stderr)
         return 130
     except LatentforgeError as err:
         print(f"latentforge {args.verb}: error: {err}", file=sys.stderr)

@@ -15,6 +15,7 @@ from latentforge.models import MODELS
 from latentforge.steps.train_config import TrainConfig
 from latentforge.training.eval_options import TrainingEvalConfig
 from latentforge.training.run import DataConfig, RunConfig
+from latentforge.training.run_dir import RUN_CONFIG
 
 # Filled from the data, not from options.
 DATA_DERIVED = ("in_channels", "image_size", "num_classes")
@@ -130,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
                 "--print-config describe a new run: give one or the other"
             )
         run_dir = args.resume
+        refuse_run_changes(args, run_dir)
         train_with_evaluation(
             None, run_dir, resume=True, overrides=collect(args, TrainConfig, "train.")
         )
@@ -143,6 +145,46 @@ def run(args: argparse.Namespace) -> int:
     train_with_evaluation(run_config, run_dir, overwrite=args.overwrite)
     print_run_summary(run_dir)
     return 0
+
+
+def refuse_run_changes(args: argparse.Namespace, run_dir: Path) -> None:
+    """A resumed run keeps its model, its data and its evaluation: an option of those given
+    with another value than the run's is refused in one line, rather than silently ignored."""
+    if not (run_dir / RUN_CONFIG).is_file():
+        return  # resuming says what is wrong with the folder
+    saved = RunConfig.read(run_dir)
+    if saved.model_type != args.model_type:
+        raise ConfigError(
+            f"{run_dir} is a {saved.model_type} run, not {args.model_type}: continue it with "
+            f"`latentforge train {saved.model_type} --resume {run_dir}`"
+        )
+    model_fields = dataclasses.fields(MODELS.get(saved.model_type).config_class)
+    model_defaults = {
+        f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        for f in model_fields
+        if f.init
+    }
+    sections = (
+        ("model.", MODELS.get(saved.model_type).config_class, saved.model, model_defaults, {}),
+        ("data.", DataConfig, saved.data.to_dict(), {}, DATA_FLAGS),
+        ("eval.", TrainingEvalConfig, saved.evaluation.to_dict(), {}, {}),
+    )
+    for prefix, config_cls, values, defaults, flags in sections:
+        for name, value in collect(args, config_cls, prefix).items():
+            kept = values.get(name, defaults.get(name))
+            if _comparable(kept) == _comparable(value):
+                continue
+            flag = flags.get(name, "--" + name.replace("_", "-"))
+            raise ConfigError(
+                f"{flag} cannot change on --resume: the run in {run_dir} was made with "
+                f"{kept!r}; start a new run with --config {run_dir / RUN_CONFIG} "
+                f"{flag} ... --out NEW"
+            )
+
+
+def _comparable(value):
+    """Tuples and lists (JSON has only lists) compare alike."""
+    return list(value) if isinstance(value, (tuple, list)) else value
 
 
 def resolved_run_config(args: argparse.Namespace) -> RunConfig:

@@ -24,6 +24,8 @@ class TrainConfig(Config):
         "compile": "torch.compile each phase's networks and loss (compile time logged apart)",
         "channels_last": "channels-last memory format (None: on for convolutional models)",
         "optimizer_kernel": "auto, fused, foreach or loop: how the optimiser updates the weights",
+        "grad_bucket_mb": "with several processes, average gradients in buckets of this many MB "
+        "sent while backward runs (0: one all-reduce after backward)",
     }
 
     epochs: int = 10
@@ -35,6 +37,7 @@ class TrainConfig(Config):
     compile: bool = False  # torch.compile each phase's loss (the networks it trains)
     channels_last: bool | None = None  # None: on for convolutional models (measured faster)
     optimizer_kernel: str = "auto"  # auto: fused where the device supports it
+    grad_bucket_mb: float = 1.0  # gradient buckets averaged over processes during backward
     grad_clip: float | None = None
     ema_decay: float | None = None
     lr_schedule: str = "constant"
@@ -64,6 +67,10 @@ class TrainConfig(Config):
             self.optimizer_kernel in OPTIMIZER_KERNELS,
             f"--optimizer-kernel must be one of {', '.join(OPTIMIZER_KERNELS)}, "
             f"got {self.optimizer_kernel!r}",
+        )
+        require(
+            self.grad_bucket_mb >= 0,
+            f"--grad-bucket-mb must be >= 0 (0: no overlap), got {self.grad_bucket_mb}",
         )
         require(
             self.grad_clip is None or self.grad_clip > 0,

@@ -6,14 +6,11 @@ Two nodes, 8 GPUs each:      torchrun --nnodes 2 --nproc_per_node 8 --node_rank 
                                  --rdzv_backend c10d --rdzv_endpoint HOST:29500 \
                                  --rdzv_id latentforge-vae -m latentforge train vae ...
 
-Processes average their gradients after each backward pass (one flat all-reduce per
-phase step over all of the phase's parameters, independent of which sub-network a phase
-uses), so N processes with a global batch B compute the same gradient as one process with
-batch B. A parameter that got no gradient on some process counts as a zero gradient there
-(it did not contribute to that process's share of the loss), so no process waits for a
-gradient that never comes. Batch norm layers become synchronised (``sync_batch_norm``):
-their batch statistics are those of the global batch. The backend is NCCL on GPUs and gloo
-on CPUs.
+Processes average their gradients in buckets sent while the backward pass still runs
+(``latentforge.training.gradient_sync``), so N processes with a global batch B compute the
+same gradient as one process with batch B. Batch norm layers become synchronised
+(``sync_batch_norm``): their batch statistics are those of the global batch. The backend is
+NCCL on GPUs and gloo on CPUs.
 """
 
 from __future__ import annotations
@@ -83,32 +80,6 @@ def setup(device_name: str) -> DistContext:
 def teardown(ctx: DistContext) -> None:
     if ctx.distributed and dist.is_initialized():
         dist.destroy_process_group()
-
-
-def average_gradients(params: list[nn.Parameter], world_size: int) -> None:
-    """Average the gradients of ``params`` over processes with one flat all-reduce.
-
-    Every process sends a value for every parameter (zeros where it has no gradient) and one
-    flag per parameter, so the message has the same size everywhere and nobody hangs. A
-    parameter ends with a gradient when any process gave it one (as one process with the
-    whole batch would); with none anywhere it keeps ``grad=None`` (the optimiser skips it).
-    """
-    if world_size == 1 or not params:
-        return
-    parts = [p.grad.reshape(-1) if p.grad is not None else p.new_zeros(p.numel()) for p in params]
-    flags = torch.tensor([float(p.grad is not None) for p in params], device=params[0].device)
-    flat = torch.cat([*[part.to(flags.dtype) for part in parts], flags])
-    dist.all_reduce(flat)
-    flat[: -len(params)].div_(world_size)
-    offset = 0
-    for p, has_grad in zip(params, flat[-len(params) :].tolist()):
-        values = flat[offset : offset + p.numel()]
-        offset += p.numel()
-        if not has_grad:
-            continue
-        if p.grad is None:
-            p.grad = torch.empty_like(p)
-        p.grad.copy_(values.view(p.shape).to(p.grad.dtype))
 
 
 class _GlobalBatchNorm(nn.modules.batchnorm._BatchNorm):
@@ -192,6 +163,15 @@ def sum_over_processes(values: torch.Tensor, ctx: DistContext) -> torch.Tensor:
     on_device = values.to(ctx.device)
     dist.all_reduce(on_device)
     return on_device.to(values.device)
+
+
+def any_process(flag: bool, ctx: DistContext) -> bool:
+    """True on every process when ``flag`` is true on any (one tiny all-reduce)."""
+    if not ctx.distributed:
+        return flag
+    value = torch.tensor([float(flag)], device=ctx.device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
 
 
 def barrier(ctx: DistContext) -> None:

@@ -36,6 +36,7 @@ from latentforge.training import rng
 from latentforge.training.checkpoint import load_checkpoint_state, save_checkpoint
 from latentforge.training.distributed import (
     DistContext,
+    any_process,
     barrier,
     broadcast_from_main,
     broadcast_module,
@@ -117,13 +118,15 @@ class Trainer:
                 ctx.world_size,
                 train.grad_clip,
                 compile=train.compile,
+                grad_bucket_mb=train.grad_bucket_mb,
             )
             for phase in self.phases
         ]
         self.all_params = list(model.parameters())
         self.ema = EMA(model.ema_module(), train.ema_decay) if train.ema_decay else None
         self.progress = Progress()
-        self.interrupted = False  # set by Ctrl-C: the loop stops after the current cycle
+        self.stop_requested = False  # set by Ctrl-C, at any moment
+        self.interrupted = False  # set after a cycle when any process was asked to stop
         self._window = _Window()  # training numbers not yet logged
         self.sampling_weights = self._model_sampling_weights()
         self.logger = RunLogger(self.run_dir, train.tensorboard, enabled=ctx.is_main)
@@ -188,14 +191,14 @@ class Trainer:
 
     # --- the loop ----------------------------------------------------------------------
     def fit(self) -> Progress:
-        """Train to the last epoch, or until ``max_steps`` or Ctrl-C (SIGINT) stops the run at
-        the end of a training cycle; a stopped run ends like an epoch does (``_end_early``) and
-        ``interrupted`` tells which of the two stopped it."""
+        """Train to the last epoch, or until ``max_steps`` or Ctrl-C (SIGINT; under torchrun
+        also SIGTERM) stops the run at the end of a training cycle; a stopped run ends like an
+        epoch does (``_end_early``) and ``interrupted`` tells which of the two stopped it."""
         if self.cfg.progress and self.ctx.is_main:  # beside the progress bar, on stderr
             for line in self.startup_summary():
                 tqdm.write(line, file=sys.stderr)
         try:
-            with stop_on_sigint(self._request_stop, enabled=self.ctx.world_size == 1):
+            with stop_on_signals(self._request_stop, distributed=self.ctx.distributed):
                 while self.progress.epoch < self.cfg.epochs and not self._step_limit_reached():
                     if self._train_epoch():
                         self._end_early()
@@ -218,7 +221,7 @@ class Trainer:
         return lines if hint is None else [*lines, hint]
 
     def _request_stop(self) -> None:
-        self.interrupted = True
+        self.stop_requested = True  # ``interrupted`` follows at the end of the cycle
 
     def _step_limit_reached(self) -> bool:
         return self.interrupted or (
@@ -275,6 +278,8 @@ class Trainer:
                         if runner.scaler.is_enabled():
                             window.skip(runner.phase.name, runner.take_skipped_steps())
                 p.step += 1
+                # under torchrun every process stops after the same cycle: when any was told to
+                self.interrupted = any_process(self.stop_requested, ctx)
                 if self.ema is not None:
                     self.ema.update(self.model.ema_module())
                 for callback in self.step_callbacks:
@@ -463,24 +468,29 @@ class _Window:
 
 
 @contextlib.contextmanager
-def stop_on_sigint(request_stop: Callable[[], None], enabled: bool = True) -> Iterator[None]:
+def stop_on_signals(request_stop: Callable[[], None], distributed: bool = False) -> Iterator[None]:
     """While inside, the first SIGINT (Ctrl-C) calls ``request_stop`` instead of raising, so the
-    loop can stop at the end of a cycle; a second one raises ``KeyboardInterrupt`` at once.
-    Does nothing outside the main thread or when not ``enabled`` (under torchrun every process
-    would have to stop at the same step)."""
-    if not enabled or threading.current_thread() is not threading.main_thread():
+    loop can stop at the end of a cycle; in one process a second Ctrl-C raises
+    ``KeyboardInterrupt`` at once. Under torchrun (``distributed``) SIGTERM stops the same way
+    and later signals are ignored: Ctrl-C reaches every process from the terminal and again
+    from torchrun, which waits 30 s for the processes to end before it kills them. Does nothing
+    outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
+    signals = (signal.SIGINT, signal.SIGTERM) if distributed else (signal.SIGINT,)
 
     def handle(signum, frame) -> None:
         request_stop()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if not distributed:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
-    previous = signal.signal(signal.SIGINT, handle)
+    previous = {signum: signal.signal(signum, handle) for signum in signals}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _module_prefix(root: torch.nn.Module, sub: torch.nn.Module) -> str:

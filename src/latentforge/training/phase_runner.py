@@ -12,8 +12,8 @@ from torch import Tensor, nn
 
 from latentforge.errors import TrainingDiverged
 from latentforge.steps.phases import Batch, LossOutput, Phase
-from latentforge.training.distributed import average_gradients
 from latentforge.training.fast_path import CompiledLoss
+from latentforge.training.gradient_sync import GradientAverager
 from latentforge.training.precision import autocast
 
 
@@ -30,6 +30,7 @@ class PhaseRunner:
         world_size: int,
         grad_clip: float | None,
         compile: bool = False,
+        grad_bucket_mb: float = 0.0,
     ) -> None:
         self.phase = phase
         self.optimizer = optimizer
@@ -40,7 +41,13 @@ class PhaseRunner:
         self.grad_clip = grad_clip
         self.base_lrs = [group["lr"] for group in optimizer.param_groups]
         self.compiled = CompiledLoss(phase.loss, phase.name) if compile else None
-        self.sync_seconds = 0.0  # time spent averaging gradients across processes
+        # gradients averaged over processes in buckets sent while backward runs
+        self.averager = (
+            GradientAverager(phase.parameters, world_size, grad_bucket_mb)
+            if world_size > 1
+            else None
+        )
+        self.sync_seconds = 0.0  # time spent waiting for the averaged gradients
         self.skipped_steps = 0  # fp16 steps the scaler skipped (their gradients overflowed)
 
     def take_sync_seconds(self) -> float:
@@ -76,10 +83,12 @@ class PhaseRunner:
                 "or --precision fp32"
             )
         self.optimizer.zero_grad(set_to_none=True)
+        if self.averager is not None:
+            self.averager.begin()
         self.scaler.scale(out.loss).backward()
-        if self.world_size > 1:
+        if self.averager is not None:
             start = time.perf_counter()
-            average_gradients(phase.parameters, self.world_size)
+            self.averager.finish()
             self.sync_seconds += time.perf_counter() - start
         scale = self.scaler.get_scale() if self.scaler.is_enabled() else None
         if phase.log_grad_norm:

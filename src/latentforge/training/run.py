@@ -49,7 +49,7 @@ RUN_KEYS = frozenset({"model_type", "model", "data", "train", "evaluation"}) | R
 # and a resume that gives one a different value is refused.
 RESUME_OVERRIDES = (
     *("epochs", "max_steps"),
-    *("device", "num_workers", "compile", "channels_last", "optimizer_kernel"),
+    *("device", "num_workers", "compile", "channels_last", "optimizer_kernel", "grad_bucket_mb"),
     *("progress", "tensorboard", "log_every", "checkpoint_every", "keep_checkpoints", "grid_size"),
 )
 
@@ -285,10 +285,12 @@ def train(
         trainer.fit()
         if ctx.is_main:
             write_report(run_dir)
-        if trainer.interrupted:
+        if trainer.interrupted:  # under torchrun only the first process says how to go on
             raise TrainingInterrupted(
                 f"stopped by Ctrl-C at step {trainer.progress.step}; its checkpoint, grids and "
                 f"report are in {run_dir}; continue with --resume {run_dir}"
+                if ctx.is_main
+                else ""
             )
     finally:
         teardown(ctx)
