@@ -28,6 +28,12 @@ class TrainingInterrupted(LatentforgeError):
     """Ctrl-C stopped training; the run ended as an epoch does and can be resumed."""
 
 
+class StoppedWithMainProcess(LatentforgeError):
+    """Under torchrun, a step only the main process takes (checking and locking the run
+    folder, writing the run's config) failed there; the other processes stop too, and only the
+    main process says why (the message of this one is empty)."""
+
+
 class TrainingDiverged(LatentforgeError):
     """The loss became NaN or infinite; training stopped and the last good checkpoint is kept."""
 

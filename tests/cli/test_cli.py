@@ -168,3 +168,17 @@ def test_nan_during_training_is_one_line_and_keeps_the_checkpoint(trained_run, c
     )
     assert_one_line_error(code, err, "became nan at step", "last checkpoint is intact")
     assert sorted(p.name for p in (trained_run / "checkpoints").iterdir()) == before
+
+
+def test_a_process_stopped_with_the_main_one_exits_2_and_leaves_the_telling_to_it(
+    capsys, monkeypatch, tmp_path
+):
+    from latentforge.cli import train as train_verb
+    from latentforge.errors import StoppedWithMainProcess
+
+    def stopped(*args, **kwargs):
+        raise StoppedWithMainProcess("")
+
+    monkeypatch.setattr(train_verb, "train_with_evaluation", stopped)
+    code, out, err = run_cli(capsys, "train", "ae", "--out", str(tmp_path / "run"))
+    assert (code, out, err) == (2, "", "")

@@ -33,7 +33,8 @@ def _entry(rank: int, world_size: int, port: int, target: Callable, args: tuple)
     try:
         target(rank, world_size, *args)
     finally:
-        dist.destroy_process_group()
+        if dist.is_initialized():  # a target that trains ends the group itself
+            dist.destroy_process_group()
 
 
 def run_processes(target: Callable, world_size: int, *args, timeout: float = 120.0) -> None:

@@ -183,3 +183,35 @@ def test_a_stop_asked_of_one_process_stops_every_process_after_the_same_cycle(tm
     ends = [(tmp_path / f"rank{rank}.txt").read_text() for rank in range(2)]
     # rank 1 asked during cycle 3's end; both agree at the end of cycle 4 and stop there
     assert ends == ["4 True", "4 True"], ends
+
+
+def _train_into_a_refused_folder(rank: int, world_size: int, out: str) -> None:
+    from latentforge.training.run import DataConfig, RunConfig, train
+
+    run = RunConfig(
+        "ae",
+        {"latent_dim": 4, "hidden_channels": (8, 16)},
+        DataConfig(),
+        TrainConfig(max_steps=2, device="cpu", progress=False, tensorboard=False, num_workers=0),
+    )
+    try:
+        train(run, f"{out}/not-a-run")
+        outcome = "trained"
+    except Exception as err:
+        outcome = f"{type(err).__name__}: {err}"
+    with open(f"{out}/rank{rank}.txt", "w") as f:
+        f.write(outcome)
+
+
+def test_a_folder_the_main_process_refuses_stops_every_process(tmp_path):
+    """Only the main process checks and locks --out; when it refuses the folder the others must
+    hear of it instead of waiting for it at their first collective."""
+    folder = tmp_path / "not-a-run"
+    folder.mkdir()
+    (folder / "thesis.tex").write_text("someone else's file")
+    run_processes(_train_into_a_refused_folder, 2, str(tmp_path), timeout=60)
+    main, other = ((tmp_path / f"rank{r}.txt").read_text() for r in range(2))
+    assert "thesis.tex" in main or "not a run" in main or "other files" in main, main
+    assert other == "StoppedWithMainProcess: ", other
+    assert (folder / "thesis.tex").read_text() == "someone else's file"
+    assert sorted(p.name for p in folder.iterdir()) == ["thesis.tex"]

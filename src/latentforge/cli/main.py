@@ -76,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"latentforge {args.verb}: {err}", file=sys.stderr)
         return 130
     except LatentforgeError as err:
-        print(f"latentforge {args.verb}: error: {err}", file=sys.stderr)
+        if str(err):  # under torchrun the main process alone says what stopped every process
+            print(f"latentforge {args.verb}: error: {err}", file=sys.stderr)
         return 2
     except OSError as err:
         print(f"latentforge {args.verb}: error: {err}", file=sys.stderr)

@@ -16,14 +16,18 @@ NCCL on GPUs and gloo on CPUs.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 import torch.distributed as dist
 from torch import nn
 from torch.distributed.nn.functional import all_reduce as differentiable_all_reduce
 
-from latentforge.errors import ConfigError
+from latentforge.errors import ConfigError, StoppedWithMainProcess
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -172,6 +176,24 @@ def any_process(flag: bool, ctx: DistContext) -> bool:
     value = torch.tensor([float(flag)], device=ctx.device)
     dist.all_reduce(value, op=dist.ReduceOp.MAX)
     return bool(value.item())
+
+
+def on_main_process(step: Callable[[], T], ctx: DistContext) -> T | None:
+    """``step()`` on the main process only, after which every process knows whether it
+    failed: the main process raises its own error, the others ``StoppedWithMainProcess``
+    (they would otherwise wait at their first collective for a process that has gone)."""
+    error: Exception | None = None
+    result = None
+    if ctx.is_main:
+        try:
+            result = step()
+        except Exception as err:  # re-raised below, after the others have heard of it
+            error = err
+    if any_process(error is not None, ctx):
+        if error is not None:
+            raise error
+        raise StoppedWithMainProcess("")
+    return result
 
 
 def barrier(ctx: DistContext) -> None:

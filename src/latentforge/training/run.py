@@ -26,7 +26,7 @@ from latentforge.models.base import MODELS, GenerativeModel, ModelConfig
 from latentforge.steps.hooks import Callback
 from latentforge.steps.train_config import TrainConfig
 from latentforge.training.checkpoint import CHECKPOINTS, LATEST, latest_checkpoint
-from latentforge.training.distributed import DistContext, setup, teardown
+from latentforge.training.distributed import DistContext, on_main_process, setup, teardown
 from latentforge.training.engine import Trainer
 from latentforge.training.eval_options import TrainingEvalConfig
 from latentforge.training.preflight import check_training_fits
@@ -255,8 +255,10 @@ def train(
     ctx: DistContext = setup(run.train.device)
     lock = None
     try:
-        if ctx.is_main:  # checks --out, then locks it: only the main process writes the run
-            lock = open_for_writing(run_dir, new=not resume, overwrite=overwrite)
+        # checks --out, then locks it: only the main process writes the run
+        lock = on_main_process(
+            lambda: open_for_writing(run_dir, new=not resume, overwrite=overwrite), ctx
+        )
         start = checkpoint_to_resume(run_dir, ctx.is_main) if resume else None
         seed_everything(run.train.seed)
         data = run.data.load(run.train.seed)
@@ -264,12 +266,15 @@ def train(
         check_training_fits(model_cls, model_config, data, run.train, ctx)
         model = model_cls(model_config)
         extra = callbacks(run, model, data, run_dir, ctx) if callbacks is not None else []
-        if ctx.is_main:  # the folder becomes a run: nothing is written into it before this
+
+        def write_config() -> None:  # the folder becomes a run: nothing is written before this
             # what this start of the run trained with: a resume keeps the first start's
             saved = read_json(run_dir / RUN_CONFIG, "run config") if resume else None
             step = int(start.name.removeprefix("step-")) if start is not None else 0
             started = record_start(saved, environment(ctx.device), step)
             atomic_write_json(run_dir / RUN_CONFIG, {**run.to_dict(), **started})
+
+        on_main_process(write_config, ctx)
         seed_everything(run.train.seed + 7919 * ctx.rank)
         trainer = Trainer(
             model,
