@@ -9,9 +9,9 @@ import torch
 from latentforge.errors import ConfigError
 from latentforge.steps.train_config import TrainConfig
 from latentforge.training.ema import EMA
-from latentforge.training.engine import stop_on_signals
 from latentforge.training.precision import autocast
 from latentforge.training.schedule import lr_factor
+from latentforge.training.stopping import stop_on_signals
 
 
 def test_lr_schedules_follow_their_formulas():

@@ -6,12 +6,9 @@ Adding a model never means editing this file.
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,10 +48,12 @@ from latentforge.training.fast_path import (
     to_channels_last,
     use_channels_last,
 )
+from latentforge.training.log_window import LogWindow
 from latentforge.training.logger import RunLogger
 from latentforge.training.phase_runner import PhaseRunner, freeze_all_but
 from latentforge.training.precision import autocast, bf16_hint, grad_scaler
 from latentforge.training.schedule import lr_factor
+from latentforge.training.stopping import stop_on_signals
 from latentforge.training.validation import evaluate_losses
 from latentforge.viz.grid import make_grid, save_image
 
@@ -127,7 +126,7 @@ class Trainer:
         self.progress = Progress()
         self.stop_requested = False  # set by Ctrl-C, at any moment
         self.interrupted = False  # set after a cycle when any process was asked to stop
-        self._window = _Window()  # training numbers not yet logged
+        self._window = LogWindow()  # training numbers not yet logged
         self.sampling_weights = self._model_sampling_weights()
         self.logger = RunLogger(self.run_dir, train.tensorboard, enabled=ctx.is_main)
         self.batches_per_epoch = batches_per_epoch(len(data.train), train.batch_size)
@@ -252,7 +251,7 @@ class Trainer:
             desc=f"epoch {p.epoch + 1}/{cfg.epochs}",
             disable=not (cfg.progress and ctx.is_main),
         )
-        window = self._window = _Window()
+        window = self._window = LogWindow()
         batch = None
         try:
             while True:
@@ -285,7 +284,7 @@ class Trainer:
                 for callback in self.step_callbacks:
                     callback.on_step_end(self)
                 if p.step % cfg.log_every == 0:
-                    record = window.flush(p)
+                    record = window.flush(p.step, p.epoch + 1)
                     self.logger.log(record)
                     self._check_health(record)
                     bar.set_postfix(
@@ -365,7 +364,7 @@ class Trainer:
         the epoch in progress, then a checkpoint. The epoch's own callbacks (evaluation,
         the model's ``after_epoch``) wait for the epoch to end, after a resume."""
         if self._window.counts:
-            self.logger.log(self._window.flush(self.progress))
+            self.logger.log(self._window.flush(self.progress.step, self.progress.epoch + 1))
         with rng.isolated(self.ctx.device):  # a resumed run draws what an unbroken one draws
             record = self._validation_record()
         if self.ctx.is_main:
@@ -420,77 +419,6 @@ class Trainer:
             save_image(grid, self.run_dir / "images" / name / filename)
             self.logger.log_image(name, grid, self.progress.step)
         self.model.train()
-
-
-class _Window:
-    """Sums of logged values between two log lines."""
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        self.sums: dict[str, float] = {}
-        self.counts: dict[str, int] = {}
-        self.images = 0
-        self.data_wait = 0.0  # seconds spent waiting for batches
-        self.compile_s = 0.0  # seconds spent compiling (left out of the rates)
-        self.grad_sync = 0.0  # seconds spent averaging gradients across processes
-        self.skipped: dict[str, int] = {}  # fp16 steps the scaler skipped, by phase
-        self.start = time.perf_counter()
-
-    def exclude_compile(self, seconds: float) -> None:
-        self.compile_s += seconds
-
-    def skip(self, phase: str, steps: int) -> None:
-        self.skipped[phase] = self.skipped.get(phase, 0) + steps
-
-    def add(self, phase: str, out) -> None:
-        values = {"loss": out.loss.detach(), **out.logs}
-        for key, value in values.items():
-            name = f"{phase}/{key}"
-            self.sums[name] = self.sums.get(name, 0.0) + float(value)
-            self.counts[name] = self.counts.get(name, 0) + 1
-
-    def flush(self, progress: Progress) -> dict[str, Any]:
-        elapsed = max(time.perf_counter() - self.start - self.compile_s, 1e-9)
-        record: dict[str, Any] = {"step": progress.step, "epoch": progress.epoch + 1}
-        record.update({f"train/{k}": self.sums[k] / self.counts[k] for k in self.sums})
-        # a count, not a mean: steps whose fp16 gradients overflowed, skipped by the scaler
-        record.update({f"train/{k}/skipped_steps": n for k, n in self.skipped.items()})
-        record["images_per_s"] = self.images / elapsed
-        record["data_wait_share"] = self.data_wait / elapsed
-        if self.grad_sync:
-            record["grad_sync_share"] = self.grad_sync / elapsed
-        if self.compile_s:
-            record["compile_s"] = self.compile_s
-        self.reset()
-        return record
-
-
-@contextlib.contextmanager
-def stop_on_signals(request_stop: Callable[[], None], distributed: bool = False) -> Iterator[None]:
-    """While inside, the first SIGINT (Ctrl-C) calls ``request_stop`` instead of raising, so the
-    loop can stop at the end of a cycle; in one process a second Ctrl-C raises
-    ``KeyboardInterrupt`` at once. Under torchrun (``distributed``) SIGTERM stops the same way
-    and later signals are ignored: Ctrl-C reaches every process from the terminal and again
-    from torchrun, which waits 30 s for the processes to end before it kills them. Does nothing
-    outside the main thread."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    signals = (signal.SIGINT, signal.SIGTERM) if distributed else (signal.SIGINT,)
-
-    def handle(signum, frame) -> None:
-        request_stop()
-        if not distributed:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    previous = {signum: signal.signal(signum, handle) for signum in signals}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def _module_prefix(root: torch.nn.Module, sub: torch.nn.Module) -> str:
