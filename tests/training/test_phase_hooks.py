@@ -31,7 +31,8 @@ from latentforge.steps.train_config import TrainConfig
 from latentforge.training.distributed import DistContext
 from latentforge.training.engine import Trainer
 
-from ..models.gan_helpers import one_thread, tiny_bundle
+from ..conftest import one_thread
+from ..models.gan_helpers import engine_config, tiny_bundle
 from ..models.translation_helpers import pair_bundle
 from ..restoration.helpers import TINY_INPAINT, TINY_SR, blob_bundle
 
@@ -75,17 +76,8 @@ CLIPPED = {
 
 
 def _trainer(model, data: DataBundle, run_dir, **changes) -> Trainer:
-    settings = dict(
-        epochs=1,
-        batch_size=16,
-        log_every=1,
-        num_workers=0,
-        progress=False,
-        tensorboard=False,
-        device="cpu",
-    )
-    settings.update(changes)
-    return Trainer(model, data, TrainConfig(**settings), run_dir, DistContext())
+    settings = engine_config(**{"device": "cpu", **changes})
+    return Trainer(model, data, settings, run_dir, DistContext())
 
 
 def _phase(model, name: str) -> Phase:
