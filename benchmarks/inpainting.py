@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import tempfile
 import time
 from pathlib import Path
 
@@ -40,9 +39,9 @@ from latentforge.models import Inpainting, InpaintingConfig
 from latentforge.viz.grid import interleave_rows, save_grid
 
 try:  # run as a script from the repository root
-    from restoration_common import fit, rounded
+    from restoration_common import pretrain_then_fine_tune, rounded
 except ImportError:  # imported as benchmarks.inpainting
-    from benchmarks.restoration_common import fit, rounded
+    from benchmarks.restoration_common import pretrain_then_fine_tune, rounded
 
 EVAL_MASKS = ("centre", "rectangles", "strokes")
 SHOWN = torch.arange(0, 48, 6)  # 8 test faces of all five subjects (ten per subject, in order)
@@ -86,21 +85,20 @@ def main() -> None:
         "lr_g": args.lr,
         "lr_d": args.lr,
     }
-    times = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        torch.manual_seed(args.seed)
-        base = Inpainting(
+    _, models, times = pretrain_then_fine_tune(
+        lambda: Inpainting(
             InpaintingConfig(**common | {"lr_g": args.pretrain_lr}, adversarial_weight=0.0)
-        )
-        times["pretrain"] = fit(base, data, args.pretrain_steps, args.batch_size, Path(tmp) / "p")
-        models = {
-            "l2": Inpainting(InpaintingConfig(**common, adversarial_weight=0.0)),
-            "gan": Inpainting(InpaintingConfig(**common)),
-        }
-        for name, model in models.items():
-            torch.manual_seed(args.seed + 1)
-            model.generator.load_state_dict(base.generator.state_dict())
-            times[name] = fit(model, data, args.steps, args.batch_size, Path(tmp) / name, 1)
+        ),
+        {
+            "l2": lambda: Inpainting(InpaintingConfig(**common, adversarial_weight=0.0)),
+            "gan": lambda: Inpainting(InpaintingConfig(**common)),
+        },
+        data,
+        args.pretrain_steps,
+        args.steps,
+        args.batch_size,
+        args.seed,
+    )
 
     images = data.test.images.float() / 255.0
     fills = {
@@ -133,7 +131,7 @@ def main() -> None:
             {
                 "train_images": len(data.train),
                 "test_images": len(images),
-                "settings": vars(args) | {"grid": str(args.grid)},
+                "settings": vars(args) | {"grid": str(args.grid), "data_dir": str(args.data_dir)},
                 "seconds": {k: round(v, 1) for k, v in times.items()},
                 "results": results,
                 "torch": torch.__version__,

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import tempfile
 import time
 from pathlib import Path
 
@@ -41,12 +40,19 @@ from latentforge.nn.sr_nets import bicubic_upscale, downscale
 from latentforge.viz.grid import interleave_rows, save_grid
 
 try:  # run as a script from the repository root
-    from restoration_common import accuracy, fit, frechet, quality, rounded, train_feature_net
+    from restoration_common import (
+        accuracy,
+        frechet,
+        pretrain_then_fine_tune,
+        quality,
+        rounded,
+        train_feature_net,
+    )
 except ImportError:  # imported as benchmarks.superres
     from benchmarks.restoration_common import (
         accuracy,
-        fit,
         frechet,
+        pretrain_then_fine_tune,
         quality,
         rounded,
         train_feature_net,
@@ -95,19 +101,18 @@ def main() -> None:
         "d_channels": tuple(int(c) for c in args.d_channels.split(",")),
     }
     mse_only = {"adversarial_weight": 0.0, "feature_extractor": "none"}
-    times = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        torch.manual_seed(args.seed)
-        base = SRGAN(SRGANConfig(**common, **mse_only, lr_g=args.pretrain_lr))
-        times["pretrain"] = fit(base, data, args.pretrain_steps, task["batch"], Path(tmp) / "p")
-        models = {
-            "mse": SRGAN(SRGANConfig(**common, **mse_only)),
-            "srgan": SRGAN(SRGANConfig(**common, feature_extractor=args.feature_extractor)),
-        }
-        for name, model in models.items():
-            torch.manual_seed(args.seed + 1)
-            model.generator.load_state_dict(base.generator.state_dict())
-            times[name] = fit(model, data, args.steps, task["batch"], Path(tmp) / name, 1)
+    base, models, times = pretrain_then_fine_tune(
+        lambda: SRGAN(SRGANConfig(**common, **mse_only, lr_g=args.pretrain_lr)),
+        {
+            "mse": lambda: SRGAN(SRGANConfig(**common, **mse_only)),
+            "srgan": lambda: SRGAN(SRGANConfig(**common, feature_extractor=args.feature_extractor)),
+        },
+        data,
+        args.pretrain_steps,
+        args.steps,
+        task["batch"],
+        args.seed,
+    )
 
     low = downscale(hr, 4, "area")
     outputs = {
@@ -142,7 +147,8 @@ def main() -> None:
                 "task": args.task,
                 "eval_images": len(hr),
                 "train_images": len(data.train),
-                "settings": vars(args) | {"grid": str(args.grid), "batch": task["batch"]},
+                "settings": vars(args)
+                | {"grid": str(args.grid), "data_dir": str(args.data_dir), "batch": task["batch"]},
                 "seconds": {k: round(v, 1) for k, v in times.items()}
                 | {"feature_net": round(net_seconds, 1)},
                 "results": results,
