@@ -4,9 +4,12 @@ library's API and time it, the throughput a run logged, and the JSON a benchmark
 from __future__ import annotations
 
 import json
+import platform
 import time
 from pathlib import Path
 from typing import Any
+
+import torch
 
 from latentforge.models.base import GenerativeModel
 from latentforge.steps.train_config import TrainConfig
@@ -52,3 +55,8 @@ def print_json(result: dict[str, Any], also_to: Path | None = None) -> None:
     print(text)
     if also_to is not None:
         also_to.write_text(text + "\n")
+
+
+def torch_and_machine() -> dict[str, str]:
+    """The torch version and the processor a benchmark ran on, for its JSON."""
+    return {"torch": torch.__version__, "machine": platform.processor() or platform.machine()}

@@ -25,8 +25,6 @@ two disjoint sets of real test images, the floor set by sampling noise).
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import time
 from pathlib import Path
 
@@ -34,29 +32,19 @@ import torch
 import torch.nn.functional as F
 
 from _data import add_data_options, data_dir
+from _runs import print_json, torch_and_machine
 from latentforge.data import load_data
 from latentforge.models import SRGAN, SRGANConfig
 from latentforge.nn.sr_nets import bicubic_upscale, downscale
 from latentforge.viz.grid import interleave_rows, save_grid
-
-try:  # run as a script from the repository root
-    from restoration_common import (
-        accuracy,
-        frechet,
-        pretrain_then_fine_tune,
-        quality,
-        rounded,
-        train_feature_net,
-    )
-except ImportError:  # imported as benchmarks.superres
-    from benchmarks.restoration_common import (
-        accuracy,
-        frechet,
-        pretrain_then_fine_tune,
-        quality,
-        rounded,
-        train_feature_net,
-    )
+from restoration_common import (
+    accuracy,
+    frechet,
+    pretrain_then_fine_tune,
+    quality,
+    rounded,
+    train_feature_net,
+)
 
 TASKS = {
     # data, eval images, feature-net epochs / pooling, batch size
@@ -141,23 +129,19 @@ def main() -> None:
             nrow=8,
             scale=3 if args.task == "fashion" else 1,
         )
-    print(
-        json.dumps(
-            {
-                "task": args.task,
-                "eval_images": len(hr),
-                "train_images": len(data.train),
-                "settings": vars(args)
-                | {"grid": str(args.grid), "data_dir": str(args.data_dir), "batch": task["batch"]},
-                "seconds": {k: round(v, 1) for k, v in times.items()}
-                | {"feature_net": round(net_seconds, 1)},
-                "results": results,
-                **extra,
-                "torch": torch.__version__,
-                "machine": platform.processor() or platform.machine(),
-            },
-            indent=2,
-        )
+    print_json(
+        {
+            "task": args.task,
+            "eval_images": len(hr),
+            "train_images": len(data.train),
+            "settings": vars(args)
+            | {"grid": str(args.grid), "data_dir": str(args.data_dir), "batch": task["batch"]},
+            "seconds": {k: round(v, 1) for k, v in times.items()}
+            | {"feature_net": round(net_seconds, 1)},
+            "results": results,
+            **extra,
+            **torch_and_machine(),
+        }
     )
 
 

@@ -21,15 +21,9 @@ from latentforge.utils.seeding import seed_everything
 
 from ..conftest import one_thread
 from .gan_helpers import engine_config, run_engine, tiny_bundle
-from .translation_helpers import pair_batch, pair_bundle
+from .translation_helpers import TINY_CYCLEGAN, pair_batch, pair_bundle
 
-TINY = {
-    "image_size": (12, 12),
-    "g_channels": (4, 8),
-    "residual_blocks": 1,
-    "d_channels": (4, 8),
-    "pool_size": 0,
-}
+TINY = TINY_CYCLEGAN
 
 
 @pytest.mark.parametrize("generator", ["resnet", "unet"])
