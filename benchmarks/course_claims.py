@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from _runs import train_model
+from _runs import print_json, train_model
 from latentforge.data import load_data
 from latentforge.data.sources import checkout_data_dir
 from latentforge.metrics.diversity import diversity_ratio, flat_pixels
@@ -253,10 +253,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     results = gan_claims(args) if args.claim == "gan" else latent_claims(args)
     results["torch"] = torch.__version__
-    text = json.dumps(results, indent=2)
-    if args.json is not None:
-        args.json.write_text(text + "\n")
-    print(text)
+    print_json(results, args.json)
 
 
 if __name__ == "__main__":

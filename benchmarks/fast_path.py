@@ -25,20 +25,17 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import tempfile
-import time
 
 import torch
 
+from _runs import cpu_train_config
+from _throughput import engine_run, fresh_model, timed_steps
 from latentforge.data import load_data
 from latentforge.data.batching import epoch_permutation
 from latentforge.data.sources import checkout_data_dir
 from latentforge.steps.train_config import TrainConfig
 from latentforge.training.distributed import DistContext
-from latentforge.training.engine import Trainer
-from latentforge.training.run import build_for_data
 from latentforge.training.validation import evaluate_losses
-from latentforge.utils.run_logs import read_metrics
 from latentforge.utils.seeding import seed_everything
 
 MODELS = {
@@ -64,13 +61,6 @@ SETTINGS = {
 TEST_IMAGES = 2000
 
 
-def fresh_model(model_type: str, data, seed: int):
-    seed_everything(seed)
-    model = build_for_data(model_type, MODELS[model_type]["options"], data)
-    seed_everything(seed)
-    return model
-
-
 def test_loss(model, data) -> float:
     """The model's first evaluation loss on the first ``TEST_IMAGES`` test images (seeded)."""
     seed_everything(1)
@@ -82,7 +72,7 @@ def test_loss(model, data) -> float:
 def plain_block(model_type: str, data, cfg: TrainConfig, steps: int, window: int):
     """The loop a user writes by hand: index, scale, then each phase's loss, backward and
     Adam step, the other phases' weights frozen. Returns (window rates, test loss)."""
-    model = fresh_model(model_type, data, cfg.seed)
+    model = fresh_model(model_type, MODELS[model_type]["options"], data, cfg.seed)
     phases = model.training_phases(cfg)
     optimizers = [
         torch.optim.Adam(p.parameters, lr=p.optimizer.lr, betas=p.optimizer.betas) for p in phases
@@ -90,8 +80,8 @@ def plain_block(model_type: str, data, cfg: TrainConfig, steps: int, window: int
     everything = list(model.parameters())
     images_u8, batch_size = data.train.images, cfg.batch_size
     order = epoch_permutation(len(images_u8), cfg.seed, 0)
-    rates, tick, batch_index = [], time.perf_counter(), 0
-    for step in range(steps):
+    rates, batch_index = [], 0
+    for step in timed_steps(steps, window, batch_size, rates):
         for phase, optimizer in zip(phases, optimizers):
             active = {id(p) for p in phase.parameters}
             for p in everything:
@@ -105,10 +95,6 @@ def plain_block(model_type: str, data, cfg: TrainConfig, steps: int, window: int
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-        if (step + 1) % window == 0:
-            now = time.perf_counter()
-            rates.append(window * batch_size / (now - tick))
-            tick = now
     for p in everything:
         p.requires_grad_(True)
     return rates[1:], test_loss(model, data)
@@ -116,10 +102,8 @@ def plain_block(model_type: str, data, cfg: TrainConfig, steps: int, window: int
 
 def engine_block(model_type: str, data, cfg: TrainConfig, steps: int):
     """The engine with ``cfg``: (window rates, test loss, compile seconds)."""
-    model = fresh_model(model_type, data, cfg.seed)
-    with tempfile.TemporaryDirectory() as run_dir:
-        Trainer(model, data, cfg.replace(epochs=1, max_steps=steps), run_dir, DistContext()).fit()
-        records = [r for r in read_metrics(run_dir) if "images_per_s" in r]
+    model = fresh_model(model_type, MODELS[model_type]["options"], data, cfg.seed)
+    records, _ = engine_run(model, data, cfg.replace(epochs=1, max_steps=steps))
     compile_s = sum(r.get("compile_s", 0.0) for r in records)
     return [r["images_per_s"] for r in records][1:], test_loss(model, data), compile_s
 
@@ -134,15 +118,11 @@ def spread(values: list[float]) -> dict[str, float]:
 
 def compare(model_type: str, data, settings: list[str], args) -> dict:
     batch_size = MODELS[model_type]["batch_size"]
-    base = TrainConfig(
+    base = cpu_train_config(
         batch_size=batch_size,
         lr=1e-3 if model_type == "vae" else 2e-4,
         seed=0,
-        device="cpu",
         log_every=args.window,
-        progress=False,
-        tensorboard=False,
-        num_workers=0,
     )
     plain_rates, plain_losses = [], []
     rates = {name: [] for name in settings}

@@ -10,8 +10,9 @@ with a task-specific network instead of Inception).
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
+
+from _classifier import fit_classifier
 
 FEATURE_DIM = 128
 
@@ -49,17 +50,7 @@ def train_feature_classifier(
     torch.manual_seed(seed)
     images, labels = train.images, train.labels
     net = FeatureClassifier(images.shape[1], int(labels.max()) + 1)
-    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
-    generator = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        order = torch.randperm(len(images), generator=generator)
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            loss = F.cross_entropy(net(_as_float(images[idx])), labels[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    net.eval()
+    fit_classifier(net, images, labels, epochs, seed, batch_size, lr=1e-3)
     with torch.no_grad():
         predictions = torch.cat(
             [net(_as_float(test.images[i : i + 500])).argmax(1) for i in range(0, len(test), 500)]

@@ -17,9 +17,9 @@ import json
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from _classifier import fit_classifier
 from _data import FASHION_MNIST, add_data_options, dataset_file
 from latentforge.data import load_data
 from latentforge.metrics.diversity import diversity_ratio
@@ -41,19 +41,7 @@ def as_float(images: torch.Tensor) -> torch.Tensor:
 
 def train_classifier(train, epochs: int, seed: int) -> nn.Module:
     torch.manual_seed(seed)
-    net = classifier()
-    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
-    images, labels = train.images, train.labels
-    generator = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        order = torch.randperm(len(images), generator=generator)
-        for start in range(0, len(order), 128):
-            idx = order[start : start + 128]
-            loss = F.cross_entropy(net(as_float(images[idx])), labels[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    return net.eval()
+    return fit_classifier(classifier(), train.images, train.labels, epochs, seed, 128, lr=1e-3)
 
 
 @torch.no_grad()

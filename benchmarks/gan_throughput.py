@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from _data import FASHION_MNIST, add_data_options, dataset_file
+from _runs import print_json
 from latentforge.models import MODELS
 from latentforge.steps.train_config import TrainConfig
 from latentforge.training.run import DataConfig, RunConfig, build_for_data, train
@@ -207,10 +208,7 @@ def main() -> None:
             engine["grid"] = str(target)
         results["models"][model_type] = engine
         print(json.dumps({model_type: engine}), flush=True)
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.json is not None:
-        args.json.write_text(text + "\n")
+    print_json(results, args.json)
 
 
 if __name__ == "__main__":

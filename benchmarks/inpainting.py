@@ -23,26 +23,20 @@ hole has a window centred in it).
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 
 from _data import add_data_options, data_dir
+from _runs import print_json, torch_and_machine
 from latentforge.apps.classical_fills import harmonic_fill, mean_fill
 from latentforge.data import load_data
 from latentforge.data.masks import make_masks
 from latentforge.metrics.hole_quality import per_image_hole_psnr, per_image_hole_ssim
 from latentforge.models import Inpainting, InpaintingConfig
 from latentforge.viz.grid import interleave_rows, save_grid
-
-try:  # run as a script from the repository root
-    from restoration_common import fit, rounded
-except ImportError:  # imported as benchmarks.inpainting
-    from benchmarks.restoration_common import fit, rounded
+from restoration_common import pretrain_then_fine_tune, rounded
 
 EVAL_MASKS = ("centre", "rectangles", "strokes")
 SHOWN = torch.arange(0, 48, 6)  # 8 test faces of all five subjects (ten per subject, in order)
@@ -86,21 +80,20 @@ def main() -> None:
         "lr_g": args.lr,
         "lr_d": args.lr,
     }
-    times = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        torch.manual_seed(args.seed)
-        base = Inpainting(
+    _, models, times = pretrain_then_fine_tune(
+        lambda: Inpainting(
             InpaintingConfig(**common | {"lr_g": args.pretrain_lr}, adversarial_weight=0.0)
-        )
-        times["pretrain"] = fit(base, data, args.pretrain_steps, args.batch_size, Path(tmp) / "p")
-        models = {
-            "l2": Inpainting(InpaintingConfig(**common, adversarial_weight=0.0)),
-            "gan": Inpainting(InpaintingConfig(**common)),
-        }
-        for name, model in models.items():
-            torch.manual_seed(args.seed + 1)
-            model.generator.load_state_dict(base.generator.state_dict())
-            times[name] = fit(model, data, args.steps, args.batch_size, Path(tmp) / name, 1)
+        ),
+        {
+            "l2": lambda: Inpainting(InpaintingConfig(**common, adversarial_weight=0.0)),
+            "gan": lambda: Inpainting(InpaintingConfig(**common)),
+        },
+        data,
+        args.pretrain_steps,
+        args.steps,
+        args.batch_size,
+        args.seed,
+    )
 
     images = data.test.images.float() / 255.0
     fills = {
@@ -128,19 +121,15 @@ def main() -> None:
             rows += [shown[(kind, n)] for n in ("input", "mean_fill", "harmonic_fill", "l2", "gan")]
         rows.append(images[SHOWN])
         save_grid(interleave_rows(*rows, per_row=8), args.grid, nrow=8)
-    print(
-        json.dumps(
-            {
-                "train_images": len(data.train),
-                "test_images": len(images),
-                "settings": vars(args) | {"grid": str(args.grid)},
-                "seconds": {k: round(v, 1) for k, v in times.items()},
-                "results": results,
-                "torch": torch.__version__,
-                "machine": platform.processor() or platform.machine(),
-            },
-            indent=2,
-        )
+    print_json(
+        {
+            "train_images": len(data.train),
+            "test_images": len(images),
+            "settings": vars(args) | {"grid": str(args.grid), "data_dir": str(args.data_dir)},
+            "seconds": {k: round(v, 1) for k, v in times.items()},
+            "results": results,
+            **torch_and_machine(),
+        }
     )
 
 

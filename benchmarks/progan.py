@@ -29,6 +29,7 @@ from typing import Any
 import torch
 
 from _data import FASHION_MNIST, add_data_options, dataset_file
+from _runs import cpu_train_config, print_json, rate_records
 from frechet_features import features, train_feature_classifier
 from latentforge.data import load_data
 from latentforge.metrics import FeatureStats, frechet_distance
@@ -36,7 +37,7 @@ from latentforge.models import MODELS, ProGANConfig
 from latentforge.steps.train_config import TrainConfig
 from latentforge.training.checkpoint import load_model
 from latentforge.training.run import DataConfig, RunConfig, train
-from latentforge.utils.run_logs import read_metrics, read_warnings
+from latentforge.utils.run_logs import read_warnings
 from latentforge.viz.grid import make_grid, save_image
 
 LOG_EVERY = 25
@@ -58,7 +59,7 @@ def run_model(
     start = time.perf_counter()
     train(RunConfig(name, options, data, train_cfg), run_dir, overwrite=True)
     seconds = time.perf_counter() - start
-    rates = [r["images_per_s"] for r in read_metrics(run_dir) if "images_per_s" in r][1:]
+    rates = [r["images_per_s"] for r in rate_records(run_dir)][1:]
     model = load_model(run_dir)
     return {
         "model": model,
@@ -108,10 +109,9 @@ def main() -> None:
     steps = math.ceil(images / args.batch_size)
     results.update(stages=stages, images_seen=steps * args.batch_size, steps=steps)
     data = DataConfig(str(args.data), image_size=size, val_fraction=0.0)
-    train_cfg = TrainConfig(
+    train_cfg = cpu_train_config(
         epochs=10_000, max_steps=steps, batch_size=args.batch_size, seed=args.seed,
-        device="cpu", log_every=LOG_EVERY, progress=False, tensorboard=False, num_workers=0,
-        keep_checkpoints=1,
+        log_every=LOG_EVERY, keep_checkpoints=1,
     )  # fmt: skip
     for name, options in (("progan", progan_options), ("dcgan", args.dcgan)):
         run_dir = args.out / name
@@ -128,10 +128,7 @@ def main() -> None:
             save_image(make_grid(samples[:64], nrow=8), args.grid_dir / f"progan-bench-{name}.png")
             for grid in sorted((run_dir / "images" / "stages").glob("*.png")):
                 shutil.copy(grid, args.grid_dir / f"progan-fashion-mnist-{grid.name}")
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.json is not None:
-        args.json.write_text(text + "\n")
+    print_json(results, args.json)
 
 
 if __name__ == "__main__":

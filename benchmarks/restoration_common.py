@@ -11,13 +11,16 @@ numbers are only comparable within one table.
 from __future__ import annotations
 
 import math
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from _classifier import fit_classifier
+from _runs import cpu_train_config
 from latentforge.metrics.frechet import frechet_distance_from_features
 from latentforge.metrics.image_quality import per_image_psnr, per_image_ssim
 from latentforge.steps.train_config import TrainConfig
@@ -26,16 +29,8 @@ from latentforge.training.engine import Trainer
 
 
 def bench_train_config(steps: int, batch_size: int, seed: int = 0) -> TrainConfig:
-    return TrainConfig(
-        epochs=10**6,
-        max_steps=steps,
-        batch_size=batch_size,
-        seed=seed,
-        device="cpu",
-        log_every=50,
-        progress=False,
-        tensorboard=False,
-        num_workers=0,
+    return cpu_train_config(
+        epochs=10**6, max_steps=steps, batch_size=batch_size, seed=seed, log_every=50
     )
 
 
@@ -44,6 +39,32 @@ def fit(model, data, steps: int, batch_size: int, run_dir: Path, seed: int = 0) 
     start = time.perf_counter()
     Trainer(model, data, bench_train_config(steps, batch_size, seed), run_dir, DistContext()).fit()
     return time.perf_counter() - start
+
+
+def pretrain_then_fine_tune(
+    make_base: Callable[[], nn.Module],
+    variants: dict[str, Callable[[], nn.Module]],
+    data,
+    pretrain_steps: int,
+    steps: int,
+    batch_size: int,
+    seed: int,
+) -> tuple[nn.Module, dict[str, nn.Module], dict[str, float]]:
+    """Build the base model under torch seed ``seed`` and train it ``pretrain_steps`` cycles;
+    then build each variant, load the base's generator into it and train it ``steps`` cycles
+    (torch seed ``seed + 1``, engine seed 1). Returns the base, the variants by name and the
+    seconds each training took (the base's under "pretrain")."""
+    times = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        torch.manual_seed(seed)
+        base = make_base()
+        times["pretrain"] = fit(base, data, pretrain_steps, batch_size, Path(tmp) / "p")
+        models = {name: make() for name, make in variants.items()}
+        for name, model in models.items():
+            torch.manual_seed(seed + 1)
+            model.generator.load_state_dict(base.generator.state_dict())
+            times[name] = fit(model, data, steps, batch_size, Path(tmp) / name, 1)
+    return base, models, times
 
 
 def quality(pred: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
@@ -80,19 +101,8 @@ def train_feature_net(
     """A classifier of uint8 ``images`` (N, C, H, W) into ``labels`` (after ``pool`` x ``pool``
     average pooling, for large images); returns it in eval mode."""
     torch.manual_seed(seed)
-    classes = int(labels.max()) + 1
-    net = FeatureNet(images.shape[1], classes, pool=pool)
-    optimizer = torch.optim.Adam(net.parameters(), lr=2e-3)
-    generator = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        order = torch.randperm(len(images), generator=generator)
-        for start in range(0, len(order), batch):
-            idx = order[start : start + batch]
-            loss = F.cross_entropy(net(images[idx].float() / 255), labels[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    return net.eval()
+    net = FeatureNet(images.shape[1], int(labels.max()) + 1, pool=pool)
+    return fit_classifier(net, images, labels, epochs, seed, batch, lr=2e-3)
 
 
 @torch.no_grad()

@@ -25,9 +25,6 @@ two disjoint sets of real test images, the floor set by sampling noise).
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,22 +32,19 @@ import torch
 import torch.nn.functional as F
 
 from _data import add_data_options, data_dir
+from _runs import print_json, torch_and_machine
 from latentforge.data import load_data
 from latentforge.models import SRGAN, SRGANConfig
 from latentforge.nn.sr_nets import bicubic_upscale, downscale
 from latentforge.viz.grid import interleave_rows, save_grid
-
-try:  # run as a script from the repository root
-    from restoration_common import accuracy, fit, frechet, quality, rounded, train_feature_net
-except ImportError:  # imported as benchmarks.superres
-    from benchmarks.restoration_common import (
-        accuracy,
-        fit,
-        frechet,
-        quality,
-        rounded,
-        train_feature_net,
-    )
+from restoration_common import (
+    accuracy,
+    frechet,
+    pretrain_then_fine_tune,
+    quality,
+    rounded,
+    train_feature_net,
+)
 
 TASKS = {
     # data, eval images, feature-net epochs / pooling, batch size
@@ -95,19 +89,18 @@ def main() -> None:
         "d_channels": tuple(int(c) for c in args.d_channels.split(",")),
     }
     mse_only = {"adversarial_weight": 0.0, "feature_extractor": "none"}
-    times = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        torch.manual_seed(args.seed)
-        base = SRGAN(SRGANConfig(**common, **mse_only, lr_g=args.pretrain_lr))
-        times["pretrain"] = fit(base, data, args.pretrain_steps, task["batch"], Path(tmp) / "p")
-        models = {
-            "mse": SRGAN(SRGANConfig(**common, **mse_only)),
-            "srgan": SRGAN(SRGANConfig(**common, feature_extractor=args.feature_extractor)),
-        }
-        for name, model in models.items():
-            torch.manual_seed(args.seed + 1)
-            model.generator.load_state_dict(base.generator.state_dict())
-            times[name] = fit(model, data, args.steps, task["batch"], Path(tmp) / name, 1)
+    base, models, times = pretrain_then_fine_tune(
+        lambda: SRGAN(SRGANConfig(**common, **mse_only, lr_g=args.pretrain_lr)),
+        {
+            "mse": lambda: SRGAN(SRGANConfig(**common, **mse_only)),
+            "srgan": lambda: SRGAN(SRGANConfig(**common, feature_extractor=args.feature_extractor)),
+        },
+        data,
+        args.pretrain_steps,
+        args.steps,
+        task["batch"],
+        args.seed,
+    )
 
     low = downscale(hr, 4, "area")
     outputs = {
@@ -136,22 +129,19 @@ def main() -> None:
             nrow=8,
             scale=3 if args.task == "fashion" else 1,
         )
-    print(
-        json.dumps(
-            {
-                "task": args.task,
-                "eval_images": len(hr),
-                "train_images": len(data.train),
-                "settings": vars(args) | {"grid": str(args.grid), "batch": task["batch"]},
-                "seconds": {k: round(v, 1) for k, v in times.items()}
-                | {"feature_net": round(net_seconds, 1)},
-                "results": results,
-                **extra,
-                "torch": torch.__version__,
-                "machine": platform.processor() or platform.machine(),
-            },
-            indent=2,
-        )
+    print_json(
+        {
+            "task": args.task,
+            "eval_images": len(hr),
+            "train_images": len(data.train),
+            "settings": vars(args)
+            | {"grid": str(args.grid), "data_dir": str(args.data_dir), "batch": task["batch"]},
+            "seconds": {k: round(v, 1) for k, v in times.items()}
+            | {"feature_net": round(net_seconds, 1)},
+            "results": results,
+            **extra,
+            **torch_and_machine(),
+        }
     )
 
 

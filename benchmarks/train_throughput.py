@@ -23,32 +23,24 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import tempfile
 import time
 
 import torch
 
 from _data import FASHION_MNIST, add_data_options, dataset_file
+from _runs import cpu_train_config
+from _throughput import engine_run, fresh_model, timed_steps
 from latentforge.data import load_data
 from latentforge.data.batching import epoch_permutation
-from latentforge.steps.train_config import TrainConfig
 from latentforge.training.distributed import DistContext
-from latentforge.training.engine import Trainer
-from latentforge.training.run import build_for_data
 from latentforge.training.validation import evaluate_losses
-from latentforge.utils.run_logs import read_metrics
-from latentforge.utils.seeding import seed_everything
 
 
 def engine_epochs(model_type, options, data, train_cfg, epochs) -> dict:
     model = fresh_model(model_type, options, data, train_cfg.seed)
-    with tempfile.TemporaryDirectory() as run_dir:
-        cfg = train_cfg.replace(epochs=epochs)
-        start = time.perf_counter()
-        Trainer(model, data, cfg, run_dir, DistContext()).fit()
-        wall = time.perf_counter() - start
-        records = read_metrics(run_dir)
-    rates = _steady_rates([r for r in records if "images_per_s" in r], cfg.log_every, data, cfg)
+    cfg = train_cfg.replace(epochs=epochs)
+    records, wall = engine_run(model, data, cfg)
+    rates = _steady_rates(records, cfg.log_every, data, cfg)
     test = evaluate_losses(model, data.test, 500, DistContext())
     return {"images_per_s": rates, "seconds_per_epoch": wall / epochs, "test": test}
 
@@ -58,28 +50,16 @@ def _steady_rates(records, log_every, data, cfg) -> list[float]:
     return [r["images_per_s"] for r in records if (r["step"] - 1) % per_epoch >= log_every]
 
 
-def fresh_model(model_type, options, data, seed: int):
-    """The model both sides start from: built and initialised under ``seed``."""
-    seed_everything(seed)
-    model = build_for_data(model_type, options, data)
-    seed_everything(seed)
-    return model
-
-
 def bare_steps(model, optimizer, images_u8, order, steps, batch_size, window) -> list[float]:
     """The loop a user would write by hand: index, scale, forward, backward, step. Returns the
     images/s of every window of ``window`` steps; callers drop the first (warm-up)."""
-    rates, tick = [], time.perf_counter()
-    for step in range(steps):
+    rates = []
+    for step in timed_steps(steps, window, batch_size, rates):
         images = images_u8[order[step * batch_size : (step + 1) * batch_size]].float() / 255
         loss = model.loss(images).loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        if (step + 1) % window == 0:
-            now = time.perf_counter()
-            rates.append(window * batch_size / (now - tick))
-            tick = now
     return rates
 
 
@@ -105,12 +85,8 @@ def bare_epochs(model_type, options, data, train_cfg, epochs, window) -> dict:
 def engine_block(model_type, options, data, train_cfg, steps: int) -> list[float]:
     """Images/s of the engine's windows in a run of ``steps`` steps, the first window left out."""
     model = fresh_model(model_type, options, data, train_cfg.seed)
-    with tempfile.TemporaryDirectory() as run_dir:
-        cfg = train_cfg.replace(epochs=1, max_steps=steps)
-        Trainer(model, data, cfg, run_dir, DistContext()).fit()
-        records = read_metrics(run_dir)
-    rates = [r["images_per_s"] for r in records if "images_per_s" in r]
-    return rates[1:]
+    records, _ = engine_run(model, data, train_cfg.replace(epochs=1, max_steps=steps))
+    return [r["images_per_s"] for r in records][1:]
 
 
 def bare_block(model_type, options, data, train_cfg, steps: int, window: int) -> list[float]:
@@ -166,16 +142,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     data = load_data(args.data, val_fraction=0.1, seed=0)
-    cfg = TrainConfig(
-        batch_size=args.batch_size,
-        lr=1e-3,
-        seed=0,
-        device="cpu",
-        log_every=args.window,
-        progress=False,
-        tensorboard=False,
-        num_workers=0,
-    )
+    cfg = cpu_train_config(batch_size=args.batch_size, lr=1e-3, seed=0, log_every=args.window)
     summary = {}
     for model_type in args.models.split(","):
         options = {"latent_dim": args.latent_dim}

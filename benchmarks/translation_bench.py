@@ -9,9 +9,8 @@ from typing import Any
 
 import torch
 
-from latentforge.steps.train_config import TrainConfig
+from _runs import cpu_train_config, rate_records
 from latentforge.training.run import DataConfig, RunConfig, train
-from latentforge.utils.run_logs import read_metrics
 
 
 def train_run(
@@ -30,16 +29,8 @@ def train_run(
         model_type=model_type,
         model=options,
         data=DataConfig(spec=spec, data_dir=str(data_dir), val_fraction=0.01),
-        train=TrainConfig(
-            epochs=1000,
-            max_steps=steps,
-            batch_size=batch_size,
-            seed=seed,
-            device="cpu",
-            log_every=100,
-            progress=False,
-            tensorboard=False,
-            num_workers=0,
+        train=cpu_train_config(
+            epochs=1000, max_steps=steps, batch_size=batch_size, seed=seed, log_every=100
         ),
     )
     start = time.perf_counter()
@@ -49,7 +40,7 @@ def train_run(
 
 def mean_throughput(run_dir: Path) -> float:
     """The mean of the images per second logged over a run's training intervals."""
-    rates = [r["images_per_s"] for r in read_metrics(run_dir) if "images_per_s" in r]
+    rates = [r["images_per_s"] for r in rate_records(run_dir)]
     return sum(rates) / max(1, len(rates))
 
 

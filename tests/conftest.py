@@ -3,7 +3,9 @@ folder, tiny trained runs and a toy feature extractor."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,25 @@ from latentforge.training.run import DataConfig, RunConfig, train
 # threads competing for a small or busy machine (and subprocesses such as torchrun inherit it).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Torch on one thread inside the block: tiny networks train fastest so, and far faster
+    when other jobs hold the cores (several threads then wait on each other)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.fixture(name="one_thread")
+def one_thread_fixture() -> Iterator[None]:
+    """Torch on one thread during the test (``one_thread()`` around it)."""
+    with one_thread():
+        yield
 
 
 @pytest.fixture(scope="session")

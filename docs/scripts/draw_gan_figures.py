@@ -22,13 +22,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from _figures import IMAGES, save_figure  # noqa: E402
 
 from latentforge.losses import ADVERSARIAL_LOSSES  # noqa: E402
 from latentforge.models import DCGAN, DCGANConfig  # noqa: E402
 from latentforge.steps.train_config import TrainConfig  # noqa: E402
 from latentforge.training.phase_runner import freeze_all_but  # noqa: E402
 
-IMAGES = Path(__file__).resolve().parents[1] / "images"
 COLOURS = {"generator": "#4e79a7", "discriminator": "#e15759"}
 
 
@@ -72,10 +72,7 @@ def draw_backprop_phases() -> Path:
     fig.legend(handles, list(COLOURS), loc="lower center", ncol=2, frameon=False)
     fig.suptitle("Backpropagation in the two GAN phases (a DCGAN, one batch, latentforge phases)")
     fig.tight_layout(rect=(0, 0.06, 1, 0.95))
-    out = IMAGES / "gan-backprop-phases.png"
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, "gan-backprop-phases.png")
 
 
 def draw_generator_losses() -> Path:
@@ -100,10 +97,7 @@ def draw_generator_losses() -> Path:
         ax.legend()
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    out = IMAGES / "gan-minimax-generator-losses.png"
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, "gan-minimax-generator-losses.png")
 
 
 def main() -> None:

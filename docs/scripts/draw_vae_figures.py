@@ -23,6 +23,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
+from _figures import IMAGES, save_figure  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.distributions import Normal  # noqa: E402
 
@@ -30,11 +31,9 @@ from latentforge.data import load_data  # noqa: E402
 from latentforge.losses.divergence import kl_standard_normal  # noqa: E402
 from latentforge.models import VAE, VAEConfig  # noqa: E402
 from latentforge.nn.gaussian import reparameterize, split_mean_logvar  # noqa: E402
-from latentforge.training.checkpoint import load_model  # noqa: E402
 from latentforge.steps.train_config import TrainConfig  # noqa: E402
+from latentforge.training.checkpoint import load_model  # noqa: E402
 from latentforge.training.run import DataConfig, RunConfig, train  # noqa: E402
-
-IMAGES = Path(__file__).resolve().parents[1] / "images"
 
 
 def layer_shapes(module: nn.Module, x: torch.Tensor, prefix: str) -> list[tuple[str, str]]:
@@ -95,10 +94,7 @@ def draw_architecture() -> Path:
         fontsize=10,
     )
     fig.tight_layout()
-    out = IMAGES / "vae-architecture.png"
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, "vae-architecture.png")
 
 
 def loss_gradients(sample_z) -> dict[str, float | None]:
@@ -188,10 +184,7 @@ def draw_reparameterization() -> Path:
         "Gradient of the reconstruction loss, measured by autograd (green: received, red: none)"
     )
     fig.tight_layout()
-    out = IMAGES / "vae-reparameterization.png"
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, "vae-reparameterization.png")
 
 
 def trained_vae(steps: int = 300) -> VAE:
@@ -247,10 +240,7 @@ def draw_latent_distributions() -> Path:
         fontsize=10,
     )
     fig.tight_layout()
-    out = IMAGES / "vae-latent-distributions.png"
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return save_figure(fig, "vae-latent-distributions.png")
 
 
 def main() -> None:

@@ -18,12 +18,7 @@ from latentforge.training.run import DataConfig, RunConfig
 SIZE = 12
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _tiny_base(tmp_path, model_type: str = "vae") -> RunConfig:

@@ -1,20 +1,10 @@
 import numpy as np
 import pytest
-import torch
 
 from latentforge.cli.main import main
 
 TINY_MODEL = ["--latent-dim", "4", "--hidden-channels", "8,16"]
 QUIET = ["--no-progress", "--no-tensorboard", "--num-workers", "0"]
-
-
-@pytest.fixture
-def one_thread():
-    """Torch on one thread during the test: tiny networks run fastest so on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

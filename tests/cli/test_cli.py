@@ -20,6 +20,19 @@ def run_cli(capsys, *argv):
     return code, out, err
 
 
+def train_args(data, out, *extra):
+    """``latentforge train vae`` on ``data`` into ``out`` with a small network, fast options."""
+    return ["train", "vae", "--data", str(data), *SMALL, *FAST_CLI, "--out", str(out), *extra]
+
+
+def train_vae_run(capsys, data, run) -> str:
+    """Trains ``train_args(data, run)`` through the command line, which must exit 0; returns
+    what it printed."""
+    code, out, err = run_cli(capsys, *train_args(data, run))
+    assert code == 0, err
+    return out
+
+
 def assert_one_line_error(code, err, *fragments):
     assert code == 2
     lines = [line for line in err.strip().splitlines() if line]
@@ -52,10 +65,7 @@ def test_every_verb_has_help(capsys, verb):
 @pytest.fixture
 def trained_run(tmp_path, tiny_split_npz, capsys):
     run = tmp_path / "run"
-    code, out, err = run_cli(
-        capsys, "train", "vae", "--data", str(tiny_split_npz), *SMALL, *FAST_CLI, "--out", str(run)
-    )
-    assert code == 0, err
+    out = train_vae_run(capsys, tiny_split_npz, run)
     assert f"run directory: {run}" in out and "report.html" in out
     return run
 

@@ -26,23 +26,15 @@ from safetensors.torch import load_file
 from latentforge.training.checkpoint import latest_checkpoint
 from latentforge.training.run_dir import LOCK_NAME, RunLock
 from latentforge.utils.run_logs import read_metrics
-from tests.cli.test_cli import assert_one_line_error, run_cli
+from tests.cli.test_cli import assert_one_line_error, run_cli, train_args, train_vae_run
 from tests.conftest import FAST_CLI
 from tests.training.fault_harness import dead_pid, ft
-
-SMALL = ["--latent-dim", "4", "--hidden-channels", "8,16"]
-
-
-def train_args(data, out, *extra):
-    return ["train", "vae", "--data", str(data), *SMALL, *FAST_CLI, "--out", str(out), *extra]
 
 
 @pytest.fixture
 def run(tmp_path, tiny_split_npz, capsys):
-    out = tmp_path / "run"
-    code, _, err = run_cli(capsys, *train_args(tiny_split_npz, out))
-    assert code == 0, err
-    return out
+    train_vae_run(capsys, tiny_split_npz, tmp_path / "run")
+    return tmp_path / "run"
 
 
 def listing(folder):

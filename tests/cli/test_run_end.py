@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ import torch
 from latentforge.cli import main
 from latentforge.data import load_data
 from latentforge.training.checkpoint import latest_checkpoint, load_model
+from tests.training.processes import wait_for_first_step
 
 TINY = ["--latent-dim", "4", "--hidden-channels", "8,16"]
 QUIET = ["--no-progress", "--no-tensorboard", "--num-workers", "0", "--device", "cpu"]
@@ -69,11 +69,7 @@ def test_ctrl_c_saves_a_checkpoint_and_ends_like_an_epoch(tmp_path) -> None:
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        deadline = time.monotonic() + 120
-        while not (run / "metrics.jsonl").is_file():  # training has taken its first step
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "training did not start"
-            time.sleep(0.1)
+        wait_for_first_step(process, run, timeout=120)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=120)
     finally:

@@ -10,9 +10,8 @@ from PIL import Image
 from latentforge.cli import main
 from latentforge.models import DCGAN, DCGANConfig
 from tests.cli.test_cli import assert_one_line_error, run_cli
-from tests.conftest import FAST_CLI
+from tests.conftest import FAST_CLI, one_thread
 from tests.data.writers import save_image
-from tests.models.gan_helpers import one_thread
 
 TINY_PIX2PIX = ["--g-channels", "4,8", "--d-channels", "4,8", "--image-size", "12"]
 TINY_CYCLEGAN = [*TINY_PIX2PIX, "--residual-blocks", "1"]

@@ -1,9 +1,6 @@
 import pytest
 
-from .gan_helpers import one_thread
-
 
 @pytest.fixture(autouse=True)
-def _one_thread():
-    with one_thread():
-        yield
+def _one_thread(one_thread):
+    """Every test here on one torch thread."""

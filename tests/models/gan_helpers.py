@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -13,6 +11,7 @@ from latentforge.models.adversarial import AdversarialModel
 from latentforge.steps.train_config import TrainConfig
 from latentforge.training.distributed import DistContext
 from latentforge.training.engine import Trainer
+from tests.conftest import one_thread
 
 
 def blob_images(n: int = 64, size: int = 12, channels: int = 1, seed: int = 0) -> torch.Tensor:
@@ -30,22 +29,9 @@ def tiny_bundle(n: int = 64, size: int = 12, channels: int = 1) -> DataBundle:
     return DataBundle("blobs", TensorImageSet(blob_images(n, size, channels)))
 
 
-@contextlib.contextmanager
-def one_thread() -> Iterator[None]:
-    """Tiny networks train fastest on one thread, and far faster when other jobs hold the
-    cores (several threads then wait on each other)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-
-
-def run_engine(
-    model: AdversarialModel, run_dir: Path, data: DataBundle | None = None, **train: object
-) -> Trainer:
-    """Train ``model`` on ``data`` (default: tiny blobs) with quiet, fast engine settings."""
+def engine_config(**changes: object) -> TrainConfig:
+    """Quiet, fast engine settings for tiny runs: one epoch of batches of 16, every step logged,
+    no progress bar, TensorBoard or loader workers; ``changes`` override them."""
     settings = {
         "epochs": 1,
         "batch_size": 16,
@@ -53,10 +39,16 @@ def run_engine(
         "num_workers": 0,
         "progress": False,
         "tensorboard": False,
-        **train,
     }
+    return TrainConfig(**{**settings, **changes})
+
+
+def run_engine(
+    model: AdversarialModel, run_dir: Path, data: DataBundle | None = None, **train: object
+) -> Trainer:
+    """Train ``model`` on ``data`` (default: tiny blobs) with ``engine_config(**train)``."""
     Path(run_dir).mkdir(parents=True, exist_ok=True)
-    trainer = Trainer(model, data or tiny_bundle(), TrainConfig(**settings), run_dir, DistContext())
+    trainer = Trainer(model, data or tiny_bundle(), engine_config(**train), run_dir, DistContext())
     with one_thread():
         trainer.fit()
     return trainer

@@ -19,16 +19,11 @@ from latentforge.training.engine import Trainer
 from latentforge.utils.run_logs import read_metrics
 from latentforge.utils.seeding import seed_everything
 
-from .gan_helpers import one_thread, run_engine, tiny_bundle
-from .translation_helpers import pair_batch, pair_bundle
+from ..conftest import one_thread
+from .gan_helpers import engine_config, run_engine, tiny_bundle
+from .translation_helpers import TINY_CYCLEGAN, pair_batch, pair_bundle
 
-TINY = {
-    "image_size": (12, 12),
-    "g_channels": (4, 8),
-    "residual_blocks": 1,
-    "d_channels": (4, 8),
-    "pool_size": 0,
-}
+TINY = TINY_CYCLEGAN
 
 
 @pytest.mark.parametrize("generator", ["resnet", "unet"])
@@ -47,14 +42,20 @@ def _signed(batch):
     return split_pair(batch["images"] * 2 - 1)
 
 
-def test_discriminator_loss_is_least_squares_for_both_domains() -> None:
+def _seeded_game():
+    """A tiny CycleGAN built from seed 0, a pair batch, its halves in [-1, 1] and the networks
+    (G: A -> B, F: B -> A, D_A, D_B)."""
     torch.manual_seed(0)
     model = CycleGAN(CycleGANConfig(**TINY))
     batch = pair_batch()
+    nets = model.generators["a2b"], model.generators["b2a"]
+    nets += model.discriminators["a"], model.discriminators["b"]
+    return model, batch, _signed(batch), nets
+
+
+def test_discriminator_loss_is_least_squares_for_both_domains() -> None:
+    model, batch, (a, b), (g, f, d_a, d_b) = _seeded_game()
     out = model.discriminator_loss(batch)
-    a, b = _signed(batch)
-    g, f = model.generators["a2b"], model.generators["b2a"]
-    d_a, d_b = model.discriminators["a"], model.discriminators["b"]
 
     def ls(real, fake):  # 0.5 E[(D(real) - 1)^2] + 0.5 E[D(fake)^2]
         return 0.5 * (real - 1).pow(2).mean() + 0.5 * fake.pow(2).mean()
@@ -65,13 +66,8 @@ def test_discriminator_loss_is_least_squares_for_both_domains() -> None:
 
 
 def test_generator_loss_is_gan_plus_10_cycle_plus_5_identity() -> None:
-    torch.manual_seed(0)
-    model = CycleGAN(CycleGANConfig(**TINY))
-    batch = pair_batch()
+    model, batch, (a, b), (g, f, d_a, d_b) = _seeded_game()
     out = model.generator_loss(batch)
-    a, b = _signed(batch)
-    g, f = model.generators["a2b"], model.generators["b2a"]
-    d_a, d_b = model.discriminators["a"], model.discriminators["b"]
     gan = (d_b(g(a)) - 1).pow(2).mean() + (d_a(f(b)) - 1).pow(2).mean()  # the paper's LSGAN
     cycle = (f(g(a)) - a).abs().mean() + (g(f(b)) - b).abs().mean()
     identity = (f(a) - a).abs().mean() + (g(b) - b).abs().mean()
@@ -135,15 +131,7 @@ def test_save_and_load_keep_generators_and_pools(tmp_path) -> None:
 def _trainer(run_dir, max_steps=None) -> Trainer:
     seed_everything(0)
     model = CycleGAN(CycleGANConfig(**{**TINY, "pool_size": 6}))
-    settings = TrainConfig(
-        epochs=2,
-        batch_size=4,
-        log_every=1,
-        num_workers=0,
-        progress=False,
-        tensorboard=False,
-        max_steps=max_steps,
-    )
+    settings = engine_config(epochs=2, batch_size=4, max_steps=max_steps)
     run_dir.mkdir(parents=True, exist_ok=True)
     return Trainer(model, pair_bundle(16, layout="unpaired"), settings, run_dir, DistContext())
 

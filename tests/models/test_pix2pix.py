@@ -16,9 +16,9 @@ from latentforge.training.checkpoint import load_model
 from latentforge.utils.run_logs import read_metrics
 
 from .gan_helpers import run_engine, tiny_bundle
-from .translation_helpers import pair_batch, pair_bundle
+from .translation_helpers import TINY_PIX2PIX, pair_batch, pair_bundle
 
-TINY = {"image_size": (12, 12), "g_channels": (4, 8), "d_channels": (4, 8), "dropout": 0.0}
+TINY = TINY_PIX2PIX
 
 
 @pytest.mark.parametrize(("channels", "size"), [(1, (12, 12)), (3, (16, 20))])

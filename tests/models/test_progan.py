@@ -20,7 +20,8 @@ from latentforge.training.distributed import DistContext
 from latentforge.training.engine import Trainer
 from latentforge.utils.run_logs import read_metrics
 
-from .gan_helpers import one_thread, run_engine, tiny_bundle
+from ..conftest import one_thread
+from .gan_helpers import run_engine, tiny_bundle
 
 TINY = {
     "image_size": (16, 16),

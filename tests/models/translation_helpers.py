@@ -9,6 +9,16 @@ from latentforge.data.pairs import stack_pair
 
 from .gan_helpers import blob_images
 
+# the smallest translation models on 12x12 images
+TINY_PIX2PIX = {"image_size": (12, 12), "g_channels": (4, 8), "d_channels": (4, 8), "dropout": 0.0}
+TINY_CYCLEGAN = {
+    "image_size": (12, 12),
+    "g_channels": (4, 8),
+    "residual_blocks": 1,
+    "d_channels": (4, 8),
+    "pool_size": 0,
+}
+
 
 def pair_bundle(
     n: int = 48, size: int = 12, channels: int = 1, layout: str = "paired"

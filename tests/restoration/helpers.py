@@ -8,9 +8,8 @@ import torch
 
 from latentforge.data.base import DataBundle, TensorImageSet
 from latentforge.models import SRGAN, Inpainting, InpaintingConfig, SRGANConfig
-from latentforge.steps.train_config import TrainConfig
-from latentforge.training.distributed import DistContext
 from latentforge.training.engine import Trainer
+from tests.models import gan_helpers
 
 TINY_SR = {"width": 8, "blocks": 1, "d_channels": (8, 16)}
 TINY_INPAINT = {"g_widths": (4, 8), "dilations": (2,), "d_channels": (8, 16, 16)}
@@ -37,16 +36,7 @@ def blob_bundle(n: int = 48, size=(28, 28), val: int = 16) -> DataBundle:
 
 
 def run_engine(model, run_dir: Path, data: DataBundle | None = None, **train) -> Trainer:
-    settings = {
-        "epochs": 1,
-        "batch_size": 16,
-        "log_every": 1,
-        "num_workers": 0,
-        "progress": False,
-        "tensorboard": False,
-        "device": "cpu",
-        **train,
-    }
-    trainer = Trainer(model, data or blob_bundle(), TrainConfig(**settings), run_dir, DistContext())
-    trainer.fit()
-    return trainer
+    """``gan_helpers.run_engine`` on the CPU, on ``blob_bundle()`` by default."""
+    return gan_helpers.run_engine(
+        model, run_dir, data or blob_bundle(), **{"device": "cpu", **train}
+    )

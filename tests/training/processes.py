@@ -1,13 +1,16 @@
 """Run a function in several CPU processes joined by a gloo process group, with a timeout, so
-a test of multi-process code fails instead of hanging."""
+a test of multi-process code fails instead of hanging; the tensors each process saves for the
+test to read; waiting for a training subprocess to take its first step."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
 import socket
+import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -58,3 +61,29 @@ def run_processes(target: Callable, world_size: int, *args, timeout: float = 120
     assert not hung, f"{len(hung)} of {world_size} processes still waiting after {timeout} s"
     codes = [p.exitcode for p in processes]
     assert codes == [0] * world_size, f"exit codes {codes}"
+
+
+def save_rank_tensors(out: str | Path, rank: int, tensors: dict) -> None:
+    """Process ``rank``'s tensors (name -> tensor) into ``out/rank{rank}.safetensors``."""
+    from safetensors.torch import save_file
+
+    save_file({k: v.contiguous() for k, v in tensors.items()}, f"{out}/rank{rank}.safetensors")
+
+
+def load_rank_tensors(out: str | Path, world_size: int) -> list[dict]:
+    """What each of ``world_size`` processes saved with ``save_rank_tensors``, rank by rank."""
+    from safetensors.torch import load_file
+
+    return [load_file(str(Path(out) / f"rank{rank}.safetensors")) for rank in range(world_size)]
+
+
+def wait_for_first_step(
+    process: subprocess.Popen, run: Path, timeout: float, poll: float = 0.1
+) -> None:
+    """Wait until ``process``, training into the folder ``run``, has logged a step; fails when
+    the process ends first or when ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while not (run / "metrics.jsonl").is_file():  # training has taken its first step
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "training did not start"
+        time.sleep(poll)

@@ -7,30 +7,17 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
 from latentforge.training.checkpoint import latest_checkpoint, load_checkpoint_state
-from tests.training.processes import free_port
+from tests.conftest import FAST_CLI
+from tests.training.processes import free_port, wait_for_first_step
 
 STEPS = 200
-ARGS = [
-    "--data",
-    "sample",
-    "--batch-size",
-    "64",
-    "--epochs",
-    "1",
-    "--no-progress",
-    "--no-tensorboard",
-    "--num-workers",
-    "0",
-    "--device",
-    "cpu",
-]
+ARGS = ["--data", "sample", *FAST_CLI]
 AE = ["train", "ae", "--latent-dim", "4", "--hidden-channels", "8,16", *ARGS]
 # Adam divides by the root of the squared-gradient average, so for a weight whose gradient is
 # near zero a summation-order difference (~1e-7 relative, from adding two halves instead of one
@@ -153,11 +140,7 @@ def test_ctrl_c_under_torchrun_ends_every_process_like_an_epoch(tmp_path):
         start_new_session=True,  # its own process group, as a terminal's job
     )
     try:
-        deadline = time.monotonic() + 240
-        while not (run / "metrics.jsonl").is_file():  # training has taken its first steps
-            assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "training did not start"
-            time.sleep(0.2)
+        wait_for_first_step(process, run, timeout=240, poll=0.2)
         os.killpg(process.pid, signal.SIGINT)
         _, err = process.communicate(timeout=120)
     finally:

@@ -17,7 +17,7 @@ from latentforge.training.engine import Trainer
 from latentforge.training.gradient_sync import average_gradients
 from latentforge.training.run import build_for_data
 from latentforge.utils.seeding import seed_everything
-from tests.training.processes import run_processes
+from tests.training.processes import load_rank_tensors, run_processes, save_rank_tensors
 
 
 def _unused_parameter(rank: int, world_size: int, out: str) -> None:
@@ -26,15 +26,13 @@ def _unused_parameter(rank: int, world_size: int, out: str) -> None:
     loss = (used * (rank + 1)).sum() + (sometimes.sum() * 5 if rank == 0 else 0)
     loss.backward()
     average_gradients([used, sometimes, never], world_size)
-    grads = {"used": used.grad, "sometimes": sometimes.grad}
     assert never.grad is None
-    save_file({k: v.contiguous() for k, v in grads.items()}, f"{out}/rank{rank}.safetensors")
+    save_rank_tensors(out, rank, {"used": used.grad, "sometimes": sometimes.grad})
 
 
 def test_a_parameter_without_gradient_on_one_process_does_not_hang(tmp_path):
     run_processes(_unused_parameter, 2, str(tmp_path), timeout=90)
-    for rank in range(2):
-        grads = load_file(str(tmp_path / f"rank{rank}.safetensors"))
+    for grads in load_rank_tensors(tmp_path, 2):
         assert torch.allclose(grads["used"], torch.full((3,), (1 + 2) / 2))
         # rank 0's gradient 5, nothing from rank 1 (its share of the loss does not use it)
         assert torch.allclose(grads["sometimes"], torch.full((3,), 5 / 2))
@@ -55,15 +53,16 @@ def _global_batch_norm(rank: int, world_size: int, out: str) -> None:
     y = layer(x_local)
     (w[share] * y).sum().backward()
     bn = layer[0]
-    save_file(
+    save_rank_tensors(
+        out,
+        rank,
         {
-            "y": y.detach().contiguous(),
-            "x_grad": x_local.grad.contiguous(),
-            "weight_grad": bn.weight.grad.contiguous(),
+            "y": y.detach(),
+            "x_grad": x_local.grad,
+            "weight_grad": bn.weight.grad,
             "running_mean": bn.running_mean,
             "running_var": bn.running_var,
         },
-        f"{out}/rank{rank}.safetensors",
     )
 
 
@@ -74,7 +73,7 @@ def test_batch_norm_uses_the_statistics_of_the_global_batch(tmp_path):
     x = x.requires_grad_(True)
     y = bn(x)
     (w * y).sum().backward()
-    parts = [load_file(str(tmp_path / f"rank{r}.safetensors")) for r in range(2)]
+    parts = load_rank_tensors(tmp_path, 2)
     assert torch.allclose(torch.cat([p["y"] for p in parts]), y.detach(), atol=1e-5)
     assert torch.allclose(torch.cat([p["x_grad"] for p in parts]), x.grad, atol=1e-5)
     summed = parts[0]["weight_grad"] + parts[1]["weight_grad"]
@@ -87,6 +86,14 @@ def test_batch_norm_uses_the_statistics_of_the_global_batch(tmp_path):
 
 
 SGD_STEPS = 60
+TINY_AE = {"latent_dim": 4, "hidden_channels": (8, 16)}
+
+
+def _quiet_cpu_config(**options) -> TrainConfig:
+    """Engine options on the CPU with no logging between steps, progress bar or workers."""
+    return TrainConfig(
+        device="cpu", log_every=10_000, progress=False, tensorboard=False, num_workers=0, **options
+    )
 
 
 def _small_data() -> DataBundle:
@@ -98,21 +105,13 @@ def _train_sgd(rank: int, world_size: int, out: str, batch_size: int = 64) -> No
     """The ``ae`` with plain SGD, through the engine, on ``world_size`` processes."""
     data = _small_data()
     seed_everything(0)
-    model = build_for_data("ae", {"latent_dim": 4, "hidden_channels": (8, 16)}, data)
+    model = build_for_data("ae", TINY_AE, data)
     phases = model.training_phases
     model.training_phases = lambda train: [
         dataclasses.replace(p, optimizer=OptimizerSpec("sgd", lr=0.05)) for p in phases(train)
     ]
-    cfg = TrainConfig(
-        batch_size=batch_size,
-        max_steps=SGD_STEPS,
-        device="cpu",
-        log_every=10_000,
-        progress=False,
-        tensorboard=False,
-        num_workers=0,
-        grad_bucket_mb=0.002,  # several buckets, sent while backward runs
-    )
+    # several gradient buckets, sent while backward runs
+    cfg = _quiet_cpu_config(batch_size=batch_size, max_steps=SGD_STEPS, grad_bucket_mb=0.002)
     ctx = DistContext(rank, world_size)
     trainer = Trainer(model, data, cfg, f"{out}/run{world_size}-{batch_size}", ctx)
     if world_size > 1:
@@ -160,16 +159,8 @@ class _StopOnRankOne:
 def _stop_on_one_process(rank: int, world_size: int, out: str) -> None:
     data = _small_data()
     seed_everything(0)
-    model = build_for_data("ae", {"latent_dim": 4, "hidden_channels": (8, 16)}, data)
-    cfg = TrainConfig(
-        batch_size=64,
-        max_steps=50,
-        device="cpu",
-        log_every=10_000,
-        progress=False,
-        tensorboard=False,
-        num_workers=0,
-    )
+    model = build_for_data("ae", TINY_AE, data)
+    cfg = _quiet_cpu_config(batch_size=64, max_steps=50)
     trainer = Trainer(
         model, data, cfg, f"{out}/run", DistContext(rank, world_size), [_StopOnRankOne(rank)]
     )
@@ -190,7 +181,7 @@ def _train_into_a_refused_folder(rank: int, world_size: int, out: str) -> None:
 
     run = RunConfig(
         "ae",
-        {"latent_dim": 4, "hidden_channels": (8, 16)},
+        dict(TINY_AE),
         DataConfig(),
         TrainConfig(max_steps=2, device="cpu", progress=False, tensorboard=False, num_workers=0),
     )

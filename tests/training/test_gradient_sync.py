@@ -4,11 +4,10 @@ gradient, and that a parameter without a gradient on one process never leaves th
 waiting for each other (buckets are sent in the same order everywhere)."""
 
 import torch
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from latentforge.training.gradient_sync import GradientAverager, _buckets
-from tests.training.processes import run_processes
+from tests.training.processes import load_rank_tensors, run_processes, save_rank_tensors
 
 
 def _params(*sizes, dtype=torch.float32):
@@ -68,15 +67,14 @@ def _overlapped(rank: int, world_size: int, out: str) -> None:
         averager.finish()
     grads = {name: p.grad.contiguous() for name, p in net.named_parameters()}
     grads["sent_before_backward_ended"] = torch.tensor(sent_before_backward_ended)
-    save_file(grads, f"{out}/rank{rank}.safetensors")
+    save_rank_tensors(out, rank, grads)
 
 
 def test_overlapped_average_equals_the_mean_and_buckets_leave_during_backward(tmp_path):
     run_processes(_overlapped, 2, str(tmp_path), timeout=90)
     local = [_local_gradients(rank) for rank in range(2)]
     buckets = len(list(_net().parameters()))  # one bucket per parameter at this size
-    for rank in range(2):
-        got = load_file(str(tmp_path / f"rank{rank}.safetensors"))
+    for got in load_rank_tensors(tmp_path, 2):
         for name in local[0]:
             assert torch.allclose(got[name], (local[0][name] + local[1][name]) / 2, atol=1e-6)
         sent = got["sent_before_backward_ended"].tolist()
@@ -96,14 +94,12 @@ def _uneven(rank: int, world_size: int, out: str) -> None:
     loss.backward()
     averager.finish()
     assert never.grad is None
-    grads = {"first": first.grad, "middle": middle.grad, "last": last.grad}
-    save_file({k: v.contiguous() for k, v in grads.items()}, f"{out}/rank{rank}.safetensors")
+    save_rank_tensors(out, rank, {"first": first.grad, "middle": middle.grad, "last": last.grad})
 
 
 def test_a_parameter_without_gradient_on_one_process_keeps_buckets_paired(tmp_path):
     run_processes(_uneven, 2, str(tmp_path), timeout=90)
-    for rank in range(2):
-        got = load_file(str(tmp_path / f"rank{rank}.safetensors"))
+    for got in load_rank_tensors(tmp_path, 2):
         assert torch.allclose(got["first"], torch.full((3,), (1 + 2) / 2))
         assert torch.allclose(got["middle"], torch.full((3,), 5 / 2))
         assert torch.allclose(got["last"], torch.full((3,), 3.0))

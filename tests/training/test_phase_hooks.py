@@ -31,22 +31,15 @@ from latentforge.steps.train_config import TrainConfig
 from latentforge.training.distributed import DistContext
 from latentforge.training.engine import Trainer
 
-from ..models.gan_helpers import one_thread, tiny_bundle
-from ..models.translation_helpers import pair_bundle
+from ..conftest import one_thread
+from ..models.gan_helpers import engine_config, tiny_bundle
+from ..models.translation_helpers import TINY_CYCLEGAN, TINY_PIX2PIX, pair_bundle
 from ..restoration.helpers import TINY_INPAINT, TINY_SR, blob_bundle
 
 CLIP = 0.01
 GAME = {"clip": CLIP, "lr_d": 0.05}  # steps this large would leave the box without clipping
 TINY_MLP = {"image_size": (12, 12), "g_hidden": (16,), "d_hidden": (16,), "z_dim": 4}
 TINY_CONV = {"image_size": (12, 12), "g_channels": (4, 8), "d_channels": (4, 8), "z_dim": 4}
-TINY_P2P = {"image_size": (12, 12), "g_channels": (4, 8), "d_channels": (4, 8), "dropout": 0.0}
-TINY_CYCLE = {
-    "image_size": (12, 12),
-    "g_channels": (4, 8),
-    "residual_blocks": 1,
-    "d_channels": (4, 8),
-    "pool_size": 0,
-}
 TINY_PROGAN = {"image_size": (16, 16), "z_dim": 4, "max_channels": 8, "min_channels": 4}
 
 # name -> (a model with weight clipping, its tiny data)
@@ -58,9 +51,9 @@ CLIPPED = {
         ProGAN(ProGANConfig(**TINY_PROGAN, mbstd_group=2, stage_steps=1, gp_weight=0.0, **GAME)),
         tiny_bundle(64, size=16),
     ),
-    "pix2pix": lambda: (Pix2Pix(Pix2PixConfig(**TINY_P2P, **GAME)), pair_bundle(32)),
+    "pix2pix": lambda: (Pix2Pix(Pix2PixConfig(**TINY_PIX2PIX, **GAME)), pair_bundle(32)),
     "cyclegan": lambda: (
-        CycleGAN(CycleGANConfig(**TINY_CYCLE, **GAME)),
+        CycleGAN(CycleGANConfig(**TINY_CYCLEGAN, **GAME)),
         pair_bundle(32, layout="unpaired"),
     ),
     "srgan": lambda: (
@@ -75,17 +68,8 @@ CLIPPED = {
 
 
 def _trainer(model, data: DataBundle, run_dir, **changes) -> Trainer:
-    settings = dict(
-        epochs=1,
-        batch_size=16,
-        log_every=1,
-        num_workers=0,
-        progress=False,
-        tensorboard=False,
-        device="cpu",
-    )
-    settings.update(changes)
-    return Trainer(model, data, TrainConfig(**settings), run_dir, DistContext())
+    settings = engine_config(**{"device": "cpu", **changes})
+    return Trainer(model, data, settings, run_dir, DistContext())
 
 
 def _phase(model, name: str) -> Phase:

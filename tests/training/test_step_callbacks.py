@@ -13,7 +13,7 @@ from latentforge.training.distributed import DistContext
 from latentforge.training.engine import GRID_SEED, Trainer
 from latentforge.training.run import build_for_data
 from latentforge.utils.seeding import seed_everything
-from tests.models.gan_helpers import one_thread
+from tests.conftest import one_thread
 
 
 class Recorder:

@@ -23,15 +23,8 @@ from latentforge.errors import StorageError
 from latentforge.training.checkpoint import latest_checkpoint, load_model, save_checkpoint
 from latentforge.utils import files
 from latentforge.utils.files import atomic_write_text
-from tests.cli.test_cli import assert_one_line_error, run_cli
-from tests.conftest import FAST_CLI
+from tests.cli.test_cli import assert_one_line_error, run_cli, train_args, train_vae_run
 from tests.training.fault_harness import ft
-
-SMALL = ["--latent-dim", "4", "--hidden-channels", "8,16"]
-
-
-def train_args(data, out, *extra):
-    return ["train", "vae", "--data", str(data), *SMALL, *FAST_CLI, "--out", str(out), *extra]
 
 
 def resume_args(out, epochs=2):
@@ -66,10 +59,8 @@ def test_safetensors_disk_full_becomes_a_storage_error(tmp_path, monkeypatch):
 
 @pytest.fixture
 def run(tmp_path, tiny_split_npz, capsys):
-    out = tmp_path / "run"
-    code, _, err = run_cli(capsys, *train_args(tiny_split_npz, out))
-    assert code == 0, err
-    return out
+    train_vae_run(capsys, tiny_split_npz, tmp_path / "run")
+    return tmp_path / "run"
 
 
 def failing_checkpoint_writes(monkeypatch, number: int, after: int = 0):
