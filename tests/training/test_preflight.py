@@ -8,12 +8,20 @@ import torch
 from torch import nn
 
 import latentforge.models.footprint as footprint
+from latentforge.data.batching import to_batch
 from latentforge.errors import OutOfMemory
 from latentforge.models.base import GenerativeModel
 from latentforge.models.footprint import MAX_PARAMETERS, meta_model, model_bytes
 from latentforge.steps.phases import LossOutput, OptimizerSpec, Phase
 from latentforge.training.distributed import DistContext
-from latentforge.training.preflight import activation_bytes, check_training_fits, training_bytes
+from latentforge.training.preflight import (
+    LATE,
+    _costliest_phase,
+    activation_bytes,
+    check_training_fits,
+    counters_at,
+    training_bytes,
+)
 from latentforge.training.run import config_for_data
 
 CPU = DistContext(rank=0, world_size=1, local_rank=0, device=torch.device("cpu"))
@@ -95,3 +103,29 @@ def test_the_preflight_leaves_the_seeded_random_streams_alone(fast_train, tiny_b
     before = torch.get_rng_state()
     check_training_fits(cls, config, tiny_bundle, fast_train, CPU)
     assert torch.equal(torch.get_rng_state(), before)
+
+
+@pytest.mark.parametrize("name", ["progan", "srgan", "inpainting"])
+def test_models_that_read_their_counters_are_estimated_late_in_training(
+    fast_train, tiny_bundle, name
+):
+    """These losses read a counter (.item() has no value on meta): the estimate sets the
+    counters late in training, and equals what the real model keeps at that point."""
+    torch.manual_seed(0)
+    cls, config = config_for_data(name, {}, tiny_bundle)
+    estimate = activation_bytes(meta_model(cls, config), tiny_bundle, fast_train, batch=4)
+    real = cls(config)
+    for buffer in real.buffers():
+        if buffer.numel() == 1:
+            buffer.fill_(LATE)
+    batch = to_batch(*tiny_bundle.train.take(torch.arange(4)), torch.device("cpu"))
+    assert estimate > 0 and estimate == _costliest_phase(real, fast_train, batch)
+
+
+def test_progan_is_estimated_at_its_full_resolution(fast_train, tiny_bundle):
+    cls, config = config_for_data("progan", {}, tiny_bundle)
+    model = meta_model(cls, config)
+    batch = {"images": torch.empty((4, 1, 28, 28), device="meta")}
+    with counters_at(model, 0):
+        first_stage = _costliest_phase(model, fast_train, batch)
+    assert activation_bytes(model, tiny_bundle, fast_train, batch=4) > 4 * first_stage

@@ -6,9 +6,17 @@ copy with an EMA): ``(4 + ema)`` values. Activations are measured by running eac
 phase's loss once on a ``meta`` batch of the per-process batch size and adding up the outputs
 of every module, which autograd keeps for the backward pass. The sum is an estimate, not a
 bound: a run refused here could never have fitted; one accepted may still be tight.
+
+A model that reads one of its counters (a scalar buffer: ProGAN's growth clock, a restoration
+model's warm-up and example counts) cannot run on ``meta``, where a tensor has no value. Its
+counters are then set, on the CPU, to a value late in training (``LATE``): the costliest time
+of the run, e.g. ProGAN at its full resolution, with the adversary in play.
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -21,6 +29,7 @@ from latentforge.steps.train_config import TrainConfig
 from latentforge.training.distributed import DistContext
 
 VALUES_PER_PARAMETER = 4  # weight, gradient, two Adam moments
+LATE = 2**40  # a counter's value long after every warm-up and growth stage
 
 
 def training_bytes(
@@ -38,7 +47,26 @@ def training_bytes(
 
 def activation_bytes(model: nn.Module, data: DataBundle, train: TrainConfig, batch: int) -> int:
     """Bytes of the outputs of the model's leaf modules (layers, not containers) in the
-    costliest phase of one training step on ``batch`` images (0 where not measurable)."""
+    costliest phase of one training step on ``batch`` images (0 where not measurable): on
+    ``meta`` as the model stands, else with its counters late in training (``LATE``)."""
+    images, labels = data.train.take(torch.arange(1))
+    one = to_batch(images, labels, torch.device("cpu"))
+    meta_batch = {
+        key: torch.empty((batch, *value.shape[1:]), dtype=value.dtype, device="meta")
+        for key, value in one.items()
+    }
+    for counters in (None, LATE):
+        try:
+            with counters_at(model, counters):
+                return _costliest_phase(model, train, meta_batch)
+        except LatentforgeError:
+            raise
+        except Exception:  # noqa: BLE001, S112 - not measurable this way: try the next
+            continue
+    return 0
+
+
+def _costliest_phase(model: nn.Module, train: TrainConfig, batch: dict) -> int:
     sizes: list[int] = []
 
     def record(_module, _inputs, output) -> None:
@@ -49,25 +77,33 @@ def activation_bytes(model: nn.Module, data: DataBundle, train: TrainConfig, bat
     leaves = [m for m in model.modules() if m is not model and next(m.children(), None) is None]
     hooks = [m.register_forward_hook(record) for m in leaves]
     try:
-        images, labels = data.train.take(torch.arange(1))
-        one = to_batch(images, labels, torch.device("cpu"))
-        meta_batch = {
-            key: torch.empty((batch, *value.shape[1:]), dtype=value.dtype, device="meta")
-            for key, value in one.items()
-        }
         step = 0
         for phase in model.training_phases(train):
             before = len(sizes)
-            phase.loss(meta_batch)
+            phase.loss(batch)
             step = max(step, sum(sizes[before:]))
         return step
-    except LatentforgeError:
-        raise
-    except Exception:  # noqa: BLE001 - a model whose loss cannot run on meta is not estimated
-        return 0
     finally:
         for hook in hooks:
             hook.remove()
+
+
+@contextlib.contextmanager
+def counters_at(model: nn.Module, value: int | None) -> Iterator[None]:
+    """While inside, every one-element ``meta`` buffer of ``model`` is a CPU tensor holding
+    ``value`` (nothing changes for ``None``); the meta buffers come back afterwards."""
+    replaced = []
+    if value is not None:
+        for module in model.modules():
+            for name, buffer in list(module._buffers.items()):
+                if buffer is not None and buffer.is_meta and buffer.numel() == 1:
+                    module._buffers[name] = torch.full(buffer.shape, value, dtype=buffer.dtype)
+                    replaced.append((module, name, buffer))
+    try:
+        yield
+    finally:
+        for module, name, buffer in replaced:
+            module._buffers[name] = buffer
 
 
 def check_training_fits(
