@@ -28,11 +28,11 @@ import statistics
 
 import torch
 
+from _data import FASHION_MNIST, add_data_options, dataset_file
 from _runs import cpu_train_config
 from _throughput import engine_run, fresh_model, timed_steps
 from latentforge.data import load_data
 from latentforge.data.batching import epoch_permutation
-from latentforge.data.sources import checkout_data_dir
 from latentforge.steps.train_config import TrainConfig
 from latentforge.training.distributed import DistContext
 from latentforge.training.validation import evaluate_losses
@@ -165,7 +165,7 @@ def compare(model_type: str, data, settings: list[str], args) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=None, help="folder with fashion-mnist.npz")
+    add_data_options(parser)
     parser.add_argument("--models", default="vae,dcgan")
     parser.add_argument("--settings", default=",".join(SETTINGS))
     parser.add_argument("--blocks", type=int, default=5)
@@ -175,14 +175,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    data_dir = checkout_data_dir(args.data_dir)
-    if data_dir is None:
-        raise SystemExit("no dataset folder: pass --data-dir or set $LATENTFORGE_DATA")
+    fashion = dataset_file(args, FASHION_MNIST)
     settings = args.settings.split(",")
     summary = {}
     for model_type in args.models.split(","):
         data = load_data(
-            str(data_dir / "fashion-mnist.npz"),
+            str(fashion),
             image_size=MODELS[model_type]["image_size"],
             val_fraction=0.1,
             seed=0,
