@@ -344,3 +344,12 @@ def test_an_fp32_run_on_a_bf16_device_starts_with_a_hint(
     assert any("natively" in line for line in quiet.startup_summary()) is native
     quiet.fit()
     assert "training vae" not in capsys.readouterr().err  # no progress bar: no summary
+
+
+def test_the_hint_quotes_cpu_measurements_only_for_cpus(monkeypatch):
+    monkeypatch.setattr(precision, "native_bf16", lambda device: True)
+    cpu = precision.bf16_hint("fp32", torch.device("cpu"))
+    gpu = precision.bf16_hint("fp32", torch.device("cuda"))
+    assert cpu.startswith("this CPU") and "1.7x" in cpu
+    assert gpu.startswith("this GPU") and "CPU" not in gpu and "x faster" not in gpu
+    assert precision.bf16_hint("bf16", torch.device("cuda")) is None
