@@ -25,7 +25,12 @@ class ShapeError(LatentforgeError):
 
 
 class TrainingInterrupted(LatentforgeError):
-    """Ctrl-C stopped training; the run ended as an epoch does and can be resumed."""
+    """Ctrl-C or SIGTERM stopped training; the run ended as an epoch does and can be resumed.
+    ``exit_status`` is what the command exits with (130 for Ctrl-C, 143 for SIGTERM)."""
+
+    def __init__(self, message: str, exit_status: int = 130) -> None:
+        super().__init__(message)
+        self.exit_status = exit_status
 
 
 class StoppedWithMainProcess(LatentforgeError):

@@ -60,7 +60,12 @@ def test_max_steps_ends_like_an_epoch(tmp_path, capsys) -> None:
     ).mean().item() == pytest.approx(validation["val/recon"], rel=0.05)
 
 
-def test_ctrl_c_saves_a_checkpoint_and_ends_like_an_epoch(tmp_path) -> None:
+@pytest.mark.parametrize(
+    "signum,said,status", [(signal.SIGINT, "Ctrl-C", 130), (signal.SIGTERM, "SIGTERM", 143)]
+)
+def test_ctrl_c_or_sigterm_saves_a_checkpoint_and_ends_like_an_epoch(
+    tmp_path, signum, said, status
+) -> None:
     run = tmp_path / "run"
     command = [sys.executable, "-m", "latentforge", "train", "vae", *TINY, *QUIET]
     command += ["--batch-size", "8", "--log-every", "1", "--epochs", "50", "--out", str(run)]
@@ -70,14 +75,14 @@ def test_ctrl_c_saves_a_checkpoint_and_ends_like_an_epoch(tmp_path) -> None:
     )
     try:
         wait_for_first_step(process, run, timeout=120)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         out, err = process.communicate(timeout=120)
     finally:
         process.kill()
-    assert process.returncode == 130, err
+    assert process.returncode == status, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err, err
-    assert "stopped by Ctrl-C at step" in lines[0] and f"--resume {run}" in lines[0]
+    assert f"stopped by {said} at step" in lines[0] and f"--resume {run}" in lines[0]
     step = int(lines[0].split("at step ")[1].split(";")[0])
     assert step >= 1
     assert_ended_like_an_epoch(run, step)

@@ -76,23 +76,41 @@ def test_one_process_stops_on_the_first_ctrl_c_and_raises_on_the_second():
     asked = []
     with (
         pytest.raises(KeyboardInterrupt),
-        stop_on_signals(lambda: asked.append(1), distributed=False),
+        stop_on_signals(asked.append, distributed=False),
     ):
         _deliver(signal.SIGINT)
-        assert asked == [1]
+        assert asked == [signal.SIGINT]
         _deliver(signal.SIGINT)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_one_process_stops_on_the_first_sigterm_and_lets_the_second_end_it():
+    asked, unhandled = [], []
+
+    def guard(signum, frame):  # stands in for the default action, which would end pytest
+        unhandled.append(signum)
+
+    before = signal.signal(signal.SIGTERM, guard)
+    try:
+        with stop_on_signals(asked.append, distributed=False):
+            _deliver(signal.SIGTERM)
+            # the next SIGTERM would end the process at once (the default action)
+            assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        assert (asked, unhandled) == ([signal.SIGTERM], [])
+        assert signal.getsignal(signal.SIGTERM) is guard  # handlers restored
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def test_under_torchrun_sigterm_stops_too_and_repeated_signals_are_ignored():
     asked = []
     before = signal.getsignal(signal.SIGTERM)
     try:
-        with stop_on_signals(lambda: asked.append(1), distributed=True):
+        with stop_on_signals(asked.append, distributed=True):
             _deliver(signal.SIGINT)  # from the terminal
             _deliver(signal.SIGINT)  # again from torchrun: no KeyboardInterrupt
             _deliver(signal.SIGTERM)
     except KeyboardInterrupt:
         pytest.fail("a repeated SIGINT under torchrun raised KeyboardInterrupt")
-    assert len(asked) == 3
+    assert asked == [signal.SIGINT, signal.SIGINT, signal.SIGTERM]
     assert signal.getsignal(signal.SIGTERM) is before  # handlers restored

@@ -74,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrainingInterrupted as err:
         if str(err):  # under torchrun only the first process says it
             print(f"latentforge {args.verb}: {err}", file=sys.stderr)
-        return 130
+        return err.exit_status
     except LatentforgeError as err:
         if str(err):  # under torchrun the main process alone says what stopped every process
             print(f"latentforge {args.verb}: error: {err}", file=sys.stderr)

@@ -6,6 +6,7 @@ Adding a model never means editing this file.
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -124,7 +125,8 @@ class Trainer:
         self.all_params = list(model.parameters())
         self.ema = EMA(model.ema_module(), train.ema_decay) if train.ema_decay else None
         self.progress = Progress()
-        self.stop_requested = False  # set by Ctrl-C, at any moment
+        self.stop_requested = False  # set by Ctrl-C or SIGTERM, at any moment
+        self.stop_signal: signal.Signals | None = None  # the first such signal this process got
         self.interrupted = False  # set after a cycle when any process was asked to stop
         self._window = LogWindow()  # training numbers not yet logged
         self.sampling_weights = self._model_sampling_weights()
@@ -190,9 +192,9 @@ class Trainer:
 
     # --- the loop ----------------------------------------------------------------------
     def fit(self) -> Progress:
-        """Train to the last epoch, or until ``max_steps`` or Ctrl-C (SIGINT; under torchrun
-        also SIGTERM) stops the run at the end of a training cycle; a stopped run ends like an
-        epoch does (``_end_early``) and ``interrupted`` tells which of the two stopped it."""
+        """Train to the last epoch, or until ``max_steps``, Ctrl-C or SIGTERM stops the run
+        at the end of a training cycle; a stopped run ends like an epoch does (``_end_early``)
+        and ``interrupted`` tells which of the two stopped it."""
         if self.cfg.progress and self.ctx.is_main:  # beside the progress bar, on stderr
             for line in self.startup_summary():
                 tqdm.write(line, file=sys.stderr)
@@ -219,8 +221,9 @@ class Trainer:
         hint = bf16_hint(cfg.precision, ctx.device)
         return lines if hint is None else [*lines, hint]
 
-    def _request_stop(self) -> None:
+    def _request_stop(self, signum: signal.Signals | None = None) -> None:
         self.stop_requested = True  # ``interrupted`` follows at the end of the cycle
+        self.stop_signal = self.stop_signal or signum
 
     def _step_limit_reached(self) -> bool:
         return self.interrupted or (
@@ -359,7 +362,7 @@ class Trainer:
         return record
 
     def _end_early(self) -> None:
-        """A run stopped inside an epoch (``max_steps``, Ctrl-C) ends as an epoch does: the
+        """A run stopped inside an epoch (``max_steps``, Ctrl-C, SIGTERM) ends as an epoch does: the
         training numbers since the last log line, validation numbers and the image grids of
         the epoch in progress, then a checkpoint. The epoch's own callbacks (evaluation,
         the model's ``after_epoch``) wait for the epoch to end, after a resume."""

@@ -11,6 +11,7 @@ RUN/report.html      everything above on one page, readable from disk
 from __future__ import annotations
 
 import dataclasses
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -36,6 +37,7 @@ from latentforge.training.run_dir import (
     is_run,
     open_for_writing,
 )
+from latentforge.training.stopping import EXIT_STATUS, SAID_AS
 from latentforge.utils.environment import environment, record_start
 from latentforge.utils.files import atomic_write_json, read_json
 from latentforge.utils.seeding import seed_everything
@@ -290,18 +292,27 @@ def train(
         trainer.fit()
         if ctx.is_main:
             write_report(run_dir)
-        if trainer.interrupted:  # under torchrun only the first process says how to go on
-            raise TrainingInterrupted(
-                f"stopped by Ctrl-C at step {trainer.progress.step}; its checkpoint, grids and "
-                f"report are in {run_dir}; continue with --resume {run_dir}"
-                if ctx.is_main
-                else ""
-            )
+        if trainer.interrupted:
+            raise stopped_by_signal(trainer.stop_signal, trainer.progress.step, run_dir, ctx)
     finally:
         teardown(ctx)
         if lock is not None:
             lock.release()
     return run_dir
+
+
+def stopped_by_signal(
+    signum: signal.Signals | None, step: int, run_dir: Path, ctx: DistContext
+) -> TrainingInterrupted:
+    """What a run stopped by Ctrl-C or SIGTERM says (only the first process under torchrun; a
+    process that got no signal itself stopped because another one did) and exits with."""
+    cause = f"by {SAID_AS[signum]}" if signum is not None else "with the other processes"
+    message = (
+        f"stopped {cause} at step {step}; its checkpoint, grids and report are in {run_dir}; "
+        f"continue with --resume {run_dir}"
+    )
+    status = EXIT_STATUS[signum] if signum is not None else EXIT_STATUS[signal.SIGINT]
+    return TrainingInterrupted(message if ctx.is_main else "", status)
 
 
 class ReportRefresh:
