@@ -88,3 +88,14 @@ def test_model_options_read_as_values_in_the_help_text(capsys) -> None:
     assert "--latent-dim N " in text and "size of the latent code (default: 16)" in text
     assert "--lr FLOAT" in text and "--data SPEC" in text and "--data-dir PATH" in text
     assert "MODEL." not in text and "TRAIN." not in text
+
+
+def test_a_default_that_resolves_later_is_shown_as_it_resolves():
+    """Options whose dataclass default is None but decided later (by the model, by the device)
+    show the rule in --help, not "default: None"."""
+    parser = dict(every_parser(build_parser()))["latentforge train vae"]
+    helps = {a.dest: a.help for a in parser._actions}
+    assert helps["train.channels_last"].endswith("(default: on for convolutional models)")
+    assert helps["train.grad_bucket_mb"].endswith(
+        "(default: 25 on GPUs, as DistributedDataParallel; 1 on the CPU)"
+    )

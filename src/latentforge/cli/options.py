@@ -82,11 +82,14 @@ def add_config_options(
 ) -> None:
     """``--field-name`` for each field of ``config_cls`` (defaults left unset: ``None``), its
     help from the config's ``option_help`` or ``helps``, its metavar from the field's type or
-    from the config's ``option_metavar`` or ``metavars``. ``shown_defaults`` replace the
-    field's default in the help where the caller fills in another."""
+    from the config's ``option_metavar`` or ``metavars``. ``shown_defaults`` (and the config's
+    ``option_default``, for a None that resolves later) replace the field's default in the
+    help where something else fills it in."""
     hints = typing.get_type_hints(config_cls)
     helps = {**getattr(config_cls, "option_help", {}), **(helps or {})}
     metavars = {**getattr(config_cls, "option_metavar", {}), **(metavars or {})}
+    # a default the config resolves later (None in the dataclass) is shown as it resolves
+    shown_defaults = {**getattr(config_cls, "option_default", {}), **(shown_defaults or {})}
     for field in dataclasses.fields(config_cls):
         if field.name in skip or not field.init:
             continue

@@ -22,10 +22,15 @@ class TrainConfig(Config):
 
     option_help: ClassVar[dict[str, str]] = {
         "compile": "torch.compile each phase's networks and loss (compile time logged apart)",
-        "channels_last": "channels-last memory format (None: on for convolutional models)",
+        "channels_last": "channels-last memory format",
         "optimizer_kernel": "auto, fused, foreach or loop: how the optimiser updates the weights",
         "grad_bucket_mb": "with several processes, average gradients in buckets of this many MB "
         "sent while backward runs (0: one all-reduce after backward)",
+    }
+    # what a default of None resolves to, for --help
+    option_default: ClassVar[dict[str, str]] = {
+        "channels_last": "on for convolutional models",
+        "grad_bucket_mb": "25 on GPUs, as DistributedDataParallel; 1 on the CPU",
     }
 
     epochs: int = 10
@@ -37,7 +42,7 @@ class TrainConfig(Config):
     compile: bool = False  # torch.compile each phase's loss (the networks it trains)
     channels_last: bool | None = None  # None: on for convolutional models (measured faster)
     optimizer_kernel: str = "auto"  # auto: fused where the device supports it
-    grad_bucket_mb: float = 1.0  # gradient buckets averaged over processes during backward
+    grad_bucket_mb: float | None = None  # None: 25 MB on CUDA, 1 MB elsewhere
     grad_clip: float | None = None
     ema_decay: float | None = None
     lr_schedule: str = "constant"
@@ -69,7 +74,7 @@ class TrainConfig(Config):
             f"got {self.optimizer_kernel!r}",
         )
         require(
-            self.grad_bucket_mb >= 0,
+            self.grad_bucket_mb is None or self.grad_bucket_mb >= 0,
             f"--grad-bucket-mb must be >= 0 (0: no overlap), got {self.grad_bucket_mb}",
         )
         require(

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 from latentforge.errors import TrainingDiverged
 from latentforge.steps.phases import Batch, LossOutput, Phase
 from latentforge.training.fast_path import CompiledLoss
-from latentforge.training.gradient_sync import GradientAverager
+from latentforge.training.gradient_sync import GradientAverager, bucket_mb
 from latentforge.training.precision import autocast
 
 
@@ -30,7 +30,7 @@ class PhaseRunner:
         world_size: int,
         grad_clip: float | None,
         compile: bool = False,
-        grad_bucket_mb: float = 0.0,
+        grad_bucket_mb: float | None = None,
     ) -> None:
         self.phase = phase
         self.optimizer = optimizer
@@ -43,7 +43,7 @@ class PhaseRunner:
         self.compiled = CompiledLoss(phase.loss, phase.name) if compile else None
         # gradients averaged over processes in buckets sent while backward runs
         self.averager = (
-            GradientAverager(phase.parameters, world_size, grad_bucket_mb)
+            GradientAverager(phase.parameters, world_size, bucket_mb(grad_bucket_mb, device))
             if world_size > 1
             else None
         )
