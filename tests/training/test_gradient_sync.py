@@ -6,7 +6,7 @@ waiting for each other (buckets are sent in the same order everywhere)."""
 import torch
 from torch import nn
 
-from latentforge.training.gradient_sync import GradientAverager, _buckets, bucket_mb
+from latentforge.training.gradient_sync import GradientAverager, _buckets, resolve_bucket_mb
 from tests.training.processes import load_rank_tensors, run_processes, save_rank_tensors
 
 
@@ -116,7 +116,7 @@ def test_closed_averager_no_longer_listens():
 
 
 def test_bucket_size_defaults_by_device_and_yields_to_the_option():
-    assert bucket_mb(None, torch.device("cpu")) == 1.0
-    assert bucket_mb(None, torch.device("cuda", 0)) == 25.0  # DistributedDataParallel's
-    assert bucket_mb(0.0, torch.device("cuda", 0)) == 0.0
-    assert bucket_mb(4.0, torch.device("cpu")) == 4.0
+    assert resolve_bucket_mb(None, torch.device("cpu")) == 1.0
+    assert resolve_bucket_mb(None, torch.device("cuda", 0)) == 25.0  # DistributedDataParallel's
+    assert resolve_bucket_mb(0.0, torch.device("cuda", 0)) == 0.0
+    assert resolve_bucket_mb(4.0, torch.device("cpu")) == 4.0

@@ -29,15 +29,15 @@ from torch import nn
 # Bucket sizes when none is given: DistributedDataParallel's 25 MB for NCCL on GPUs (not
 # measured here); 1 MB for gloo on the CPU, which costs nothing measurable and still gives a
 # model of a few MB several buckets (benchmarks/grad_overlap.py).
-DEFAULT_BUCKET_MB = {"cuda": 25.0}
+GPU_BUCKET_MB = 25.0
 CPU_BUCKET_MB = 1.0
 
 
-def bucket_mb(option: float | None, device: torch.device) -> float:
+def resolve_bucket_mb(option: float | None, device: torch.device) -> float:
     """``option`` when given, else the default for ``device``."""
     if option is not None:
         return option
-    return DEFAULT_BUCKET_MB.get(device.type, CPU_BUCKET_MB)
+    return GPU_BUCKET_MB if device.type == "cuda" else CPU_BUCKET_MB
 
 
 def _buckets(params: list[nn.Parameter], bucket_mb: float) -> list[list[nn.Parameter]]:

@@ -13,7 +13,7 @@ from torch import Tensor, nn
 from latentforge.errors import TrainingDiverged
 from latentforge.steps.phases import Batch, LossOutput, Phase
 from latentforge.training.fast_path import CompiledLoss
-from latentforge.training.gradient_sync import GradientAverager, bucket_mb
+from latentforge.training.gradient_sync import GradientAverager, resolve_bucket_mb
 from latentforge.training.precision import autocast
 
 
@@ -42,10 +42,9 @@ class PhaseRunner:
         self.base_lrs = [group["lr"] for group in optimizer.param_groups]
         self.compiled = CompiledLoss(phase.loss, phase.name) if compile else None
         # gradients averaged over processes in buckets sent while backward runs
+        bucket_mb = resolve_bucket_mb(grad_bucket_mb, device)
         self.averager = (
-            GradientAverager(phase.parameters, world_size, bucket_mb(grad_bucket_mb, device))
-            if world_size > 1
-            else None
+            GradientAverager(phase.parameters, world_size, bucket_mb) if world_size > 1 else None
         )
         self.sync_seconds = 0.0  # time spent waiting for the averaged gradients
         self.skipped_steps = 0  # fp16 steps the scaler skipped (their gradients overflowed)
