@@ -158,14 +158,9 @@ def refuse_run_changes(args: argparse.Namespace, run_dir: Path) -> None:
             f"{run_dir} is a {saved.model_type} run, not {args.model_type}: continue it with "
             f"`latentforge train {saved.model_type} --resume {run_dir}`"
         )
-    model_fields = dataclasses.fields(MODELS.get(saved.model_type).config_class)
-    model_defaults = {
-        f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        for f in model_fields
-        if f.init
-    }
+    config_class = MODELS.get(saved.model_type).config_class
     sections = (
-        ("model.", MODELS.get(saved.model_type).config_class, saved.model, model_defaults, {}),
+        ("model.", config_class, saved.model, option_defaults(config_class), {}),
         ("data.", DataConfig, saved.data.to_dict(), {}, DATA_FLAGS),
         ("eval.", TrainingEvalConfig, saved.evaluation.to_dict(), {}, {}),
     )
@@ -180,6 +175,15 @@ def refuse_run_changes(args: argparse.Namespace, run_dir: Path) -> None:
                 f"{kept!r}; start a new run with --config {run_dir / RUN_CONFIG} "
                 f"{flag} ... --out NEW"
             )
+
+
+def option_defaults(config_class: type) -> dict:
+    """Each option of ``config_class`` and its default."""
+    return {
+        f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        for f in dataclasses.fields(config_class)
+        if f.init
+    }
 
 
 def _comparable(value):
@@ -225,9 +229,9 @@ def printable(run: RunConfig) -> dict:
     those read from the data), in the layout ``--config`` reads."""
     config_class = MODELS.get(run.model_type).config_class
     defaults = {
-        f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        for f in dataclasses.fields(config_class)
-        if f.init and f.name not in DATA_DERIVED
+        name: value
+        for name, value in option_defaults(config_class).items()
+        if name not in DATA_DERIVED
     }
     values = run.to_dict()
     values.pop("latentforge_version", None)
