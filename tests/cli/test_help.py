@@ -99,3 +99,13 @@ def test_a_default_that_resolves_later_is_shown_as_it_resolves():
     assert helps["train.grad_bucket_mb"].endswith(
         "(default: 25 on GPUs, as DistributedDataParallel; 1 on the CPU)"
     )
+
+
+def test_no_option_shows_a_raw_none_or_two_defaults():
+    problems = []
+    for name, parser in every_parser(build_parser()):
+        for action in parser._actions:
+            text = " ".join((action.help or "").split())
+            if "(default: None)" in text or text.count("(default:") > 1:
+                problems.append(f"{name} {action.option_strings}: {text}")
+    assert not problems, "\n".join(problems)

@@ -100,6 +100,8 @@ def add_config_options(
         text = helps.get(field.name, "")
         default = (shown_defaults or {}).get(field.name, default)
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+        if shown is None:
+            shown = "off"  # an option left unset turns its feature off (or leaves it open)
         kind = _argument_type(hints[field.name])
         if field.name in metavars:
             kind["metavar"] = metavars[field.name]
@@ -107,7 +109,8 @@ def add_config_options(
             flag,
             dest=dest_prefix + field.name,
             default=None,
-            help=f"{text} (default: {shown})".strip(),
+            # a help line that states its own default keeps it
+            help=text if "(default:" in text else f"{text} (default: {shown})".strip(),
             **kind,
         )
 

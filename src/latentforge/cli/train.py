@@ -24,7 +24,7 @@ DATA_HELP = {
     "spec": "sample (built in), fashion-mnist, mnist, cifar10, orl-faces, a .npz file, an image "
     "folder, or image pairs: edges2fashion, sneaker2boot, edges:SPEC, paired:A,B, "
     "side-by-side:DIR, unpaired:A,B",
-    "data_dir": "where full datasets live (also $LATENTFORGE_DATA)",
+    "data_dir": "where full datasets live",
     "image_size": "resize images to SIZE or H,W",
     "channels": "convert images to 1 or 3 channels",
     "val_fraction": "share of the training split held out for validation",
@@ -115,7 +115,14 @@ def add_data_and_training_options(
         dest_prefix="data.",
         helps=DATA_HELP,
         metavars=DATA_METAVARS,
-        shown_defaults={"spec": default_data},
+        shown_defaults={
+            "spec": default_data,
+            "data_dir": "$LATENTFORGE_DATA, else ~/.cache/latentforge",
+            "image_size": "the data's own",
+            "channels": "the data's own",
+            "classes": "all",
+            "noise": "none",
+        },
     )
     train = parser.add_argument_group("training")
     add_config_options(

@@ -31,6 +31,7 @@ class TrainConfig(Config):
     option_default: ClassVar[dict[str, str]] = {
         "channels_last": "on for convolutional models",
         "grad_bucket_mb": "25 on GPUs, as DistributedDataParallel; 1 on the CPU",
+        "max_steps": "no limit",
     }
 
     epochs: int = 10
