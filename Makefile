@@ -11,7 +11,8 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# dev tools, and the optional UMAP extra so that the explorer's UMAP test runs too
+	$(BIN)/python -m pip install --quiet -e '.[dev,umap]'
 	touch $(STAMP)
 
 demo: $(STAMP)
