@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import platform
+import statistics
 import time
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,15 @@ def rate_records(run_dir: str | Path) -> list[dict[str, Any]]:
     """The records of ``run_dir``'s metrics.jsonl that carry a throughput (``images_per_s``),
     in the order logged."""
     return [r for r in read_metrics(run_dir) if "images_per_s" in r]
+
+
+def spread(values: list[float], digits: int = 3) -> dict[str, float]:
+    """The min, median and max of ``values``, rounded to ``digits``."""
+    return {
+        "min": round(min(values), digits),
+        "median": round(statistics.median(values), digits),
+        "max": round(max(values), digits),
+    }
 
 
 def print_json(result: dict[str, Any], also_to: Path | None = None) -> None:

@@ -29,7 +29,7 @@ import statistics
 import torch
 
 from _data import FASHION_MNIST, add_data_options, dataset_file
-from _runs import cpu_train_config
+from _runs import cpu_train_config, spread
 from _throughput import engine_run, fresh_model, timed_steps
 from latentforge.data import load_data
 from latentforge.data.batching import epoch_permutation
@@ -106,14 +106,6 @@ def engine_block(model_type: str, data, cfg: TrainConfig, steps: int):
     records, _ = engine_run(model, data, cfg.replace(epochs=1, max_steps=steps))
     compile_s = sum(r.get("compile_s", 0.0) for r in records)
     return [r["images_per_s"] for r in records][1:], test_loss(model, data), compile_s
-
-
-def spread(values: list[float]) -> dict[str, float]:
-    return {
-        "min": round(min(values), 3),
-        "median": round(statistics.median(values), 3),
-        "max": round(max(values), 3),
-    }
 
 
 def compare(model_type: str, data, settings: list[str], args) -> dict:

@@ -32,13 +32,12 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from _data import FASHION_MNIST, add_data_options, data_dir
+from _runs import cpu_train_config, rate_records, spread
 from latentforge.data import load_data
 from latentforge.data.base import DataBundle
-from latentforge.steps.train_config import TrainConfig
 from latentforge.training.distributed import DistContext
 from latentforge.training.engine import Trainer
 from latentforge.training.run import build_for_data
-from latentforge.utils.run_logs import read_metrics
 from latentforge.utils.seeding import seed_everything
 
 MODELS = {
@@ -53,28 +52,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _spread(values: list[float]) -> dict[str, float]:
-    return {
-        "min": round(min(values), 4),
-        "median": round(statistics.median(values), 4),
-        "max": round(max(values), 4),
-    }
-
-
 def _train(model_type: str, data: DataBundle, bucket_mb: float, args, rank: int, run_dir: str):
     """One engine run on this process; returns its trainer."""
     spec = MODELS[model_type]
     seed_everything(0)
     model = build_for_data(model_type, spec["options"], data)
-    cfg = TrainConfig(
+    cfg = cpu_train_config(
         batch_size=spec["batch_size"],
         lr=spec["lr"],
         max_steps=args.block_steps,
-        device="cpu",
         log_every=args.window,
-        progress=False,
-        tensorboard=False,
-        num_workers=0,
         grad_bucket_mb=bucket_mb,
     )
     trainer = Trainer(model, data, cfg, run_dir, DistContext(rank, 2))
@@ -108,7 +95,7 @@ def _compare(model_type: str, args, rank: int, folder: str) -> dict | None:
             model = trainer.model
             if rank != 0:
                 continue
-            records = [r for r in read_metrics(run_dir) if "images_per_s" in r][1:]
+            records = rate_records(run_dir)[1:]
             block_rates[name] = statistics.median(r["images_per_s"] for r in records)
             shares[name].append(statistics.median(r["grad_sync_share"] for r in records))
             weights[name] = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -140,8 +127,8 @@ def _compare(model_type: str, args, rank: int, folder: str) -> dict | None:
             name: {
                 "buckets": buckets[name],
                 "images_per_s": round(statistics.median(rates[name]), 1),
-                "ratio_to_flat": _spread(ratios[name]),
-                "grad_sync_share": _spread(shares[name]),
+                "ratio_to_flat": spread(ratios[name], 4),
+                "grad_sync_share": spread(shares[name], 4),
                 "max_weight_diff_vs_flat": max(weight_diffs[name]),
             }
             for name in names
